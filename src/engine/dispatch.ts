@@ -1,0 +1,38 @@
+// The one path from the typed op surface to the addon's boxed dispatcher.
+import { native, type NativeArg, type NativeResult } from '../native/binding.js';
+import { Tensor } from './tensor.js';
+
+export type Arg = Tensor | NativeArg | (Tensor | null)[];
+
+function toNative(a: Arg): NativeArg {
+  if (a instanceof Tensor) return a.handle;
+  if (Array.isArray(a)) return a.map((e) => (e instanceof Tensor ? e.handle : (e as NativeArg)));
+  return a as NativeArg;
+}
+
+/** Calls aten::<name>.<overload> and returns its raw result. */
+export function callRaw(name: string, overload: string, args: Arg[]): NativeResult {
+  return native.call(`aten::${name}`, overload, args.map(toNative));
+}
+
+/** Calls an operator that returns one tensor. */
+export function callT(name: string, overload: string, args: Arg[]): Tensor {
+  const h = native.call(`aten::${name}`, overload, args.map(toNative));
+  if (typeof h !== 'number') throw new Error(`aten::${name}: expected a tensor result`);
+  return Tensor.fromHandle(h);
+}
+
+/** Calls an operator that returns a tuple or list of tensors. */
+export function callTs(name: string, overload: string, args: Arg[]): Tensor[] {
+  const r = native.call(`aten::${name}`, overload, args.map(toNative));
+  if (!Array.isArray(r)) throw new Error(`aten::${name}: expected a list of tensors`);
+  return r.map((h) => {
+    if (typeof h !== 'number') throw new Error(`aten::${name}: expected a list of tensors`);
+    return Tensor.fromHandle(h);
+  });
+}
+
+/** Calls an in-place or out= operator; the caller keeps its own tensor. */
+export function callInplace(name: string, overload: string, args: Arg[]): void {
+  native.call(`aten::${name}`, overload, args.map(toNative), true);
+}

@@ -1,0 +1,92 @@
+// Loads the compiled addon (build/Release/vpdsr.node) and types its surface. Only engine/ imports this.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export interface NativeConfig {
+  version: string;
+  showConfig: string;
+  parallelInfo: string;
+  mkldnn: boolean;
+  openmp: boolean;
+  mkl: boolean;
+  lapack: boolean;
+  cuda: boolean;
+  cudaDevices: number;
+  cxx11abi: boolean;
+  allocator: 'caching' | 'default';
+}
+
+export interface NativeAllocatorStats {
+  installed: boolean;
+  allocated: number;
+  cached: number;
+  peak: number;
+  hits: number;
+  misses: number;
+  liveTensors: number;
+}
+
+export type Handle = number;
+/** A value the boxed dispatcher accepts: handles, numbers, booleans, strings, lists, null. */
+export type NativeArg = Handle | number | boolean | string | null | undefined | { float: number } | NativeArg[];
+export type NativeResult = Handle | number | boolean | null | undefined | NativeResult[];
+
+export interface Native {
+  call(name: string, overload: string, args: NativeArg[], discard?: boolean): NativeResult;
+  schema(name: string, overload: string): string;
+  fromBytes(data: ArrayBufferView, dtype: number, shape: number[]): Handle;
+  toBytes(h: Handle): ArrayBuffer;
+  copyInto(h: Handle, dst: ArrayBufferView): void;
+  info(h: Handle): [number, number[], string, boolean];
+  strides(h: Handle): number[];
+  isContiguous(h: Handle, channelsLast: boolean): boolean;
+  dispose(h: Handle): void;
+  item(h: Handle): number | boolean;
+  backward(h: Handle, grad: Handle | null, retainGraph: boolean, createGraph: boolean): void;
+  autogradGrad(outputs: Handle[], inputs: Handle[], gradOutputs: Handle[] | null, retainGraph: boolean,
+    createGraph: boolean, allowUnused: boolean): (Handle | null)[];
+  grad(h: Handle): Handle | null;
+  setGrad(h: Handle, g: Handle | null): void;
+  setRequiresGrad(h: Handle, v: boolean): void;
+  retainGrad(h: Handle): void;
+  isLeaf(h: Handle): boolean;
+  setGradEnabled(v: boolean): boolean;
+  sameStorage(a: Handle, b: Handle): boolean;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  availableCores(): number;
+  manualSeed(seed: number): void;
+  generatorNew(seed: number): number;
+  generatorSeed(g: number, seed: number): void;
+  generatorGetState(g: number): Handle;
+  generatorSetState(g: number, state: Handle): void;
+  config(): NativeConfig;
+  installCachingAllocator(limitBytes?: number): void;
+  allocatorStats(): NativeAllocatorStats;
+  emptyCache(): void;
+  liveTensors(): number;
+}
+
+function packageRoot(): string {
+  // dist/src/native/binding.js or src/native/binding.ts → the package root is three or two up.
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'binding.gyp'))) return dir;
+    dir = path.dirname(dir);
+  }
+  throw new Error('vpdsr: cannot find the package root (binding.gyp)');
+}
+
+function load(): Native {
+  const root = packageRoot();
+  const file = process.env.VPDSR_ADDON ?? path.join(root, 'build', 'Release', 'vpdsr.node');
+  if (!existsSync(file)) {
+    throw new Error(`vpdsr: native addon not built (${file} is missing); run "npm run build:native"`);
+  }
+  const require = createRequire(import.meta.url);
+  return require(file) as Native;
+}
+
+export const native: Native = load();
