@@ -97,10 +97,13 @@ export interface UnpickleOptions {
 export class PickleError extends Error {
   /** `module.name` of the global that was refused, when that is why the read stopped. */
   readonly refusedGlobal?: string;
-  constructor(message: string, refusedGlobal?: string) {
+  /** The data ended inside the pickle (a caller reading a window of a file may retry with more). */
+  readonly truncated: boolean;
+  constructor(message: string, opts: { refusedGlobal?: string; truncated?: boolean } = {}) {
     super(message);
     this.name = 'PickleError';
-    if (refusedGlobal !== undefined) this.refusedGlobal = refusedGlobal;
+    this.truncated = opts.truncated ?? false;
+    if (opts.refusedGlobal !== undefined) this.refusedGlobal = opts.refusedGlobal;
   }
 }
 
@@ -314,13 +317,18 @@ class Unpickler {
 
   // ---- reading bytes, every read bounds-checked
 
-  private err(at: number, msg: string, refused?: string): PickleError {
-    return new PickleError(`pickle byte ${at}: ${msg}`, refused);
+  private err(at: number, msg: string, opts?: { refusedGlobal?: string; truncated?: boolean }): PickleError {
+    return new PickleError(`${msg} (pickle byte ${at})`, opts);
+  }
+
+  /** The data ends inside the pickle. */
+  private eod(at: number): PickleError {
+    return this.err(at, 'pickle data ends before its STOP opcode (truncated?)', { truncated: true });
   }
 
   private take(n: number): number {
     const p = this.pos;
-    if (n > this.data.length - p) throw this.err(p, `unexpected end of data (needs ${n} more bytes)`);
+    if (n > this.data.length - p) throw this.eod(p);
     this.pos = p + n;
     return p;
   }
@@ -336,7 +344,7 @@ class Unpickler {
 
   private u32len(at: number): number {
     const n = this.view.getUint32(this.take(4), true);
-    if (n > this.data.length - this.pos) throw this.err(at, `length ${n} runs past the end of the data`);
+    if (n > this.data.length - this.pos) throw this.eod(at);
     return n;
   }
 
@@ -348,7 +356,7 @@ class Unpickler {
 
   private u64len(at: number): number {
     const n = this.view.getBigUint64(this.take(8), true);
-    if (n > BigInt(this.data.length - this.pos)) throw this.err(at, `length ${n} runs past the end of the data`);
+    if (n > BigInt(this.data.length - this.pos)) throw this.eod(at);
     return Number(n);
   }
 
@@ -364,7 +372,7 @@ class Unpickler {
   private line(at: number): Uint8Array {
     const start = this.pos;
     const nl = this.data.indexOf(0x0a, start);
-    if (nl < 0) throw this.err(at, 'unexpected end of data (no newline)');
+    if (nl < 0) throw this.eod(at);
     this.pos = nl + 1;
     return this.data.subarray(start, nl);
   }
@@ -482,7 +490,7 @@ class Unpickler {
 
   private resolve(at: number, module: string, name: string): PyGlobal {
     const impl = this.opts.resolveGlobal(module, name);
-    if (!impl) throw this.err(at, `refused global ${module}.${name} (not a tensor, storage or container type)`, `${module}.${name}`);
+    if (!impl) throw this.err(at, `refused global ${module}.${name}: not a tensor, storage or container type`, { refusedGlobal: `${module}.${name}` });
     return new PyGlobal(module, name, impl);
   }
 

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# One-command install on Debian 12: LibTorch + OpenBLAS from Debian, npm packages, the native
+# addon and the TypeScript build; then the main job on a bundled sample.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# LibTorch 1.13 (CPU, oneDNN, OpenMP) and OpenBLAS: without OpenBLAS, Debian's reference BLAS
+# makes fp32 matmul 50x slower. Skipped when LIBTORCH points at another LibTorch.
+pkgs="libopenblas0-pthread g++ make python3"
+if [ -z "${LIBTORCH:-}" ]; then pkgs="libtorch-dev $pkgs"; fi
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "installing Debian packages:$missing"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+
+# npm dependencies; the package's install script builds the addon (node-gyp) and the TypeScript.
+npm ci --no-audit --no-fund
+
+# The main job on a bundled sample.
+node bin/vpdsr.js doctor
