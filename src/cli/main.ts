@@ -6,6 +6,10 @@ import path from 'node:path';
 import { reportError, setDebug } from './errors.js';
 import { registerDoctor } from './doctor.js';
 import { registerParity } from './parity.js';
+import { registerUpscale } from './upscale.js';
+import { registerConvert } from './convert.js';
+import { registerInspect } from './inspect.js';
+import { registerDegrade } from './degrade.js';
 
 function packageVersion(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -32,6 +36,10 @@ export function buildProgram(): Command {
     .hook('preAction', (cmd) => { if (cmd.opts().debug) setDebug(true); });
   registerDoctor(program, version);
   registerParity(program);
+  registerUpscale(program);
+  registerConvert(program, version);
+  registerInspect(program);
+  registerDegrade(program);
   return program;
 }
 

@@ -6,3 +6,5 @@ export { noGrad, enableGrad, isGradEnabled, grad } from './autograd.js';
 export * from './runtime.js';
 export * from './ops/index.js';
 export { ArgumentError } from './check.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';

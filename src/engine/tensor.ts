@@ -39,16 +39,17 @@ export class Tensor implements Disposable {
 
   /** The addon handle; throws if the tensor was disposed. */
   get handle(): Handle {
-    if (this._h === 0) throw new Error('Tensor was disposed (use keep() or return it from the scope to keep it)');
+    // !_h also catches objects made with Object.create(Tensor.prototype), which never had a handle.
+    if (!this._h) throw new Error('Tensor was disposed (use keep() or return it from the scope to keep it)');
     return this._h;
   }
 
   get isDisposed(): boolean {
-    return this._h === 0;
+    return !this._h;
   }
 
   dispose(): void {
-    if (this._h === 0) return;
+    if (!this._h) return;
     registry.unregister(this);
     untrack(this);
     native.dispose(this._h);

@@ -82,6 +82,7 @@ export const isinf = (x: Tensor): Tensor => unary('isinf', x);
 export const logicalNot = (x: Tensor): Tensor => unary('logical_not', x);
 export const sqrt_ = (x: Tensor): void => callInplace('sqrt_', '', [T('sqrt_', 'input', x)]);
 export const round_ = (x: Tensor): void => callInplace('round_', '', [T('round_', 'input', x)]);
+export const erfinv_ = (x: Tensor): void => callInplace('erfinv_', '', [T('erfinv_', 'input', x)]);
 
 /** torch.round (half to even), optionally to `decimals` places. */
 export function round(x: Tensor, decimals = 0): Tensor {

@@ -1,6 +1,6 @@
 // torch.nn.functional: convolutions, normalisation, activations, pooling, resampling, losses.
 import { Tensor } from '../tensor.js';
-import { callT } from '../dispatch.js';
+import { callT, callInplace } from '../dispatch.js';
 import * as c from '../check.js';
 import { T, optDtypeCode } from './util.js';
 import type { DType } from '../dtype.js';
@@ -115,6 +115,8 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   return callT('gelu', '', [x, c.str('gelu', 'approximate', approximate, ['none', 'tanh'] as const)]);
 }
 export function silu(x: Tensor): Tensor { return callT('silu', '', [T('silu', 'input', x)]); }
+/** F.silu(x, inplace=True): overwrites x (not for tensors whose value autograd still needs). */
+export function silu_(x: Tensor): void { callInplace('silu_', '', [T('silu_', 'input', x)]); }
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   return callT('leaky_relu', '', [T('leakyRelu', 'input', x), { float: c.num('leakyRelu', 'negative_slope', negativeSlope) }]);
 }

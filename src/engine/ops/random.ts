@@ -86,6 +86,19 @@ export function bernoulli(x: Tensor, p: number, g?: Generator): Tensor {
   return callT('bernoulli', 'p', [x, c.num('bernoulli', 'p', p, { min: 0, max: 1 }), gen(g)]);
 }
 
+/** torch.poisson: one Poisson sample per element with the element as its rate (rates must be >= 0). */
+export function poisson(rates: Tensor, g?: Generator): Tensor {
+  T('poisson', 'input', rates);
+  if (rates.dtype !== 'float32' && rates.dtype !== 'float64') throw new c.ArgumentError('poisson', 'input', `must be float32 or float64, got ${rates.dtype}`);
+  if (rates.numel > 0) {
+    const bad = callT('lt', 'Scalar', [rates, 0]), any = callT('any', '', [bad]), nan = callT('isnan', '', [rates]), anyNan = callT('any', '', [nan]);
+    const neg = any.item() !== 0 || anyNan.item() !== 0;
+    bad.dispose(); any.dispose(); nan.dispose(); anyNan.dispose();
+    if (neg) throw new c.ArgumentError('poisson', 'input', 'must hold non-negative rates (no NaN)');
+  }
+  return callT('poisson', '', [rates, gen(g)]);
+}
+
 export function multinomial(probs: Tensor, numSamples: number, replacement = false, g?: Generator): Tensor {
   T('multinomial', 'input', probs);
   c.rank('multinomial', 'input', probs.ndim, [1, 2]);

@@ -186,6 +186,11 @@ export function clone(x: Tensor, memoryFormat: MemoryFormat = 'preserve'): Tenso
   return callT('clone', '', [x, MEMORY_FORMAT[memoryFormat]]);
 }
 
+/** A new handle on the same tensor (autograd-transparent), e.g. for a pass-through forward. */
+export function alias(x: Tensor): Tensor {
+  return callT('alias', '', [T('alias', 'input', x)]);
+}
+
 export function detach(x: Tensor): Tensor {
   T('detach', 'input', x);
   return callT('detach', '', [x]);

@@ -42,7 +42,12 @@ export function writeAll(fd: number, data: Uint8Array): void {
 export function writeFileAtomic(target: string, write: (fd: number) => void): void {
   const dir = path.dirname(path.resolve(target));
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'wx');
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, 'wx');
+  } catch (e) {
+    throw new Error(`${target}: cannot write: ${(e as Error).message}`);
+  }
   let ok = false;
   try {
     write(fd);

@@ -6,7 +6,8 @@ import type { RawTensor } from './raw.js';
 import { type PyValue, PyDict } from './pickle.js';
 import { SafetensorsFile } from './safetensors.js';
 import { type CheckpointTensor, TorchStorage, TorchTensor } from './storage.js';
-import { CheckpointError, loadTorchLegacy, loadTorchZip, withFile } from './torch_load.js';
+import { loadTorchLegacy, loadTorchZip } from './torch_load.js';
+import { CheckpointError, withFile } from './errors.js';
 import { isTorchScript, loadTorchScript } from './torchscript.js';
 import { flattenTensors } from './tree.js';
 import { ZipReader, looksLikeZip } from './zip.js';
@@ -34,8 +35,11 @@ export interface ReadCheckpointOptions {
   loadData?: boolean;
 }
 
-export { CheckpointError } from './torch_load.js';
-export type { CheckpointTensor } from './storage.js';
+export { CheckpointError } from './errors.js';
+export { type CheckpointTensor, TorchStorage, TorchTensor } from './storage.js';
+export { type RawTensor, type SafeDType, SAFE_ITEM_SIZE, byteLengthOf, dtypeToSafe, isSafeDType, numelOf, safeToDType } from './raw.js';
+export { MAX_HEADER_BYTES, SafetensorsFile, type SafetensorsInfo, readSafetensorsRaw, writeSafetensorsRaw } from './safetensors.js';
+export { type PyValue, PyDict, PyFloat, PyObject, PySet, PyTuple } from './pickle.js';
 
 /** The format of a file, from its first bytes; throws for anything else. */
 export function sniffFormat(file: string): CheckpointFormat {
@@ -52,6 +56,9 @@ export function sniffFormat(file: string): CheckpointFormat {
   if (looksLikeZip(head)) {
     const zip = ZipReader.open(file);
     try {
+      if (zip.entries.length > 0 && zip.entries.every((e) => !e.name.includes('/') && e.name.endsWith('.npy'))) {
+        throw new Error(`${file}: not a checkpoint (a numpy .npz archive): expected safetensors, a torch.save file or a TorchScript archive`);
+      }
       return isTorchScript(zip) ? 'torchscript' : 'zip';
     } finally {
       zip.close();
@@ -60,7 +67,17 @@ export function sniffFormat(file: string): CheckpointFormat {
   // Every torch.save legacy file is a pickle (PROTO opcode first); the reader checks the magic.
   if (head[0] === 0x80) return 'legacy';
   if (head.length >= 9 && head[8] === 0x7b && head.readBigUInt64LE(0) <= BigInt(size - 8)) return 'safetensors';
-  throw new Error(`${file}: not a checkpoint: neither a zip archive, a pickle nor safetensors`);
+  throw new Error(`${file}: not a checkpoint (${whatElse(head)}): expected safetensors, a torch.save file or a TorchScript archive`);
+}
+
+/** A word on what a non-checkpoint file looks like, so the refusal is not a puzzle. */
+function whatElse(head: Buffer): string {
+  if (head.length === 0) return 'empty file';
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip-compressed data';
+  if (head.toString('latin1', 0, 6) === 'MATLAB') return 'a MATLAB .mat file';
+  if (head.toString('latin1', 1, 6) === 'NUMPY') return 'a numpy .npy file';
+  if ([...head].every((c) => c === 0x09 || c === 0x0a || c === 0x0d || (c >= 0x20 && c < 0x7f) || c >= 0x80)) return 'text';
+  return 'unknown format';
 }
 
 /** Reads a checkpoint of any supported format. Errors are CheckpointErrors naming the file. */

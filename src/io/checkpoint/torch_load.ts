@@ -8,6 +8,7 @@
 // torch._utils._rebuild_tensor_v2 calls; nothing else outside plain containers is accepted.
 
 import * as fs from 'node:fs';
+import { withFile } from './errors.js';
 import { readAt } from './fileio.js';
 import { type GlobalImpl, type PyValue, PickleError, PyDict, PyGlobal, PyTuple, describe, unpickle } from './pickle.js';
 import { STORAGE_DTYPES, TorchStorage, TorchTensor, makeTensor } from './storage.js';
@@ -83,7 +84,10 @@ export function plainGlobals(tensors: TorchTensor[]): Map<string, GlobalImpl> {
   return g;
 }
 
-export function resolver(globals: Map<string, GlobalImpl>, extra?: (module: string, name: string) => GlobalImpl | undefined) {
+export type GlobalResolver = (module: string, name: string) => GlobalImpl | undefined;
+
+/** Looks a name up in `globals`, then in `extra`. */
+export function resolver(globals: Map<string, GlobalImpl>, extra?: GlobalResolver): GlobalResolver {
   return (module: string, name: string): GlobalImpl | undefined => globals.get(`${module}.${name}`) ?? extra?.(module, name);
 }
 
@@ -171,8 +175,9 @@ export function loadTorchLegacy(file: string, opts: TorchLoadOptions = {}): Torc
         if (opts.loadData !== false) s.bytes = readAt(fd, pos, s.byteLength, file, `storage ${key}`);
         pos += s.byteLength;
       }
+      const listed = new Set(pickles.keys);
       for (const key of storages.keys()) {
-        if (!pickles.keys.includes(key)) throw new Error(`storage ${key} has no data in the file`);
+        if (!listed.has(key)) throw new Error(`storage ${key} has no data in the file`);
       }
       if (opts.loadData !== false) for (const t of tensors) void t.data;
       return { root: pickles.root, tensors };
@@ -222,27 +227,6 @@ function parseLegacyPickles(buf: Uint8Array, tensors: TorchTensor[], storages: M
   const keyList = unpickle(buf, plain, obj.end);
   if (!Array.isArray(keyList.value) || !keyList.value.every((k) => typeof k === 'string')) throw new Error('storage key list is not a list of strings');
   return { root: obj.value, keys: keyList.value as string[], end: keyList.end };
-}
-
-/** Runs a reader and puts the file's name in front of any error (one line, no nesting of names). */
-export function withFile<T>(file: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    const out = new CheckpointError(msg.startsWith(`${file}: `) ? msg : `${file}: ${msg}`, e instanceof PickleError ? e.refusedGlobal : undefined);
-    throw out;
-  }
-}
-
-/** A checkpoint that cannot be read; `refusedGlobal` says which global stopped it, if one did. */
-export class CheckpointError extends Error {
-  readonly refusedGlobal?: string;
-  constructor(message: string, refusedGlobal?: string) {
-    super(message);
-    this.name = 'CheckpointError';
-    if (refusedGlobal !== undefined) this.refusedGlobal = refusedGlobal;
-  }
 }
 
 function int(v: PyValue, what: string): number {

@@ -9,7 +9,8 @@
 
 import { type GlobalImpl, type PyValue, PyDict, PyObject, PyTuple, unpickle } from './pickle.js';
 import { TorchStorage, TorchTensor } from './storage.js';
-import { type TorchLoadOptions, archivePrefix, attachZipRecord, checkByteOrder, plainGlobals, resolver, storageLoader, withFile } from './torch_load.js';
+import { type TorchLoadOptions, archivePrefix, attachZipRecord, checkByteOrder, plainGlobals, resolver, storageLoader } from './torch_load.js';
+import { withFile } from './errors.js';
 import type { ZipReader } from './zip.js';
 
 export interface TorchScriptResult {

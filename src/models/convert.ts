@@ -1,0 +1,243 @@
+// Public ResShift/SinSR checkpoints → networks, and → a vpdsr model folder (`vpdsr convert`).
+//
+// The public files are read as MODEL_SPEC.md §6.3 says upstream's loaders imply: a `state_dict`
+// wrapper is unwrapped, one `module.` and one `_orig_mod.` prefix are stripped, every parameter
+// must be there with its exact shape (float16/bfloat16 are up-cast to float32), an unknown key is
+// an error naming it, and the deterministic buffers are optional (`relative_position_index` must
+// equal the computed index; a differing `attn_mask` is a warning — it is never used). Our own
+// folder format (format.ts) is then loaded strictly.
+import * as fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import * as torch from '../engine/index.js';
+import { Tensor } from '../engine/index.js';
+import { readCheckpoint, stateDictFrom } from '../io/checkpoint/index.js';
+import { rawToTensor, saveSafetensors } from '../io/checkpoint/tensors.js';
+import { UNetModelSwin, RELEASED_UNET, unetConfig, type UNetConfig } from './unet/index.js';
+import { VQModelTorch, VQ_F4 as VQ_F4_CONFIG, checkVQConfig, type VQConfig } from './vq/index.js';
+import { getPreset, VQ_F4, type Preset } from './presets.js';
+import {
+  AUTOENCODER_FILE, MODEL_FORMAT, UNET_FILE, readModelJson, writeModelFolder,
+  type JsonObject, type ModelJson, type SourceFile,
+} from './format.js';
+
+/** The two networks of a model and its description. */
+export interface LoadedModel {
+  json: ModelJson;
+  unet: UNetModelSwin;
+  vq: VQModelTorch;
+}
+
+export interface LoadOptions {
+  onWarning?: (message: string) => void;
+}
+
+/** Where a missing public file is published (never downloaded: vpdsr has no network access). */
+function publishedAt(role: 'unet' | 'autoencoder', preset: Preset): string {
+  return role === 'unet' ? `${preset.unetFile} is published at ${preset.unetUrl}` : `${VQ_F4.file} is published at ${VQ_F4.url}`;
+}
+
+/** Checks a public file exists and is a file; the error names it and where it is published. */
+export function checkPublicFile(file: string, role: 'unet' | 'autoencoder', preset: Preset): void {
+  let st: fs.Stats | undefined;
+  try { st = fs.statSync(file); } catch { st = undefined; }
+  if (!st) throw new Error(`${file}: ${role === 'unet' ? 'UNet' : 'autoencoder'} weights not found (${publishedAt(role, preset)}; download it yourself, vpdsr never downloads)`);
+  if (!st.isFile()) throw new Error(`${file}: not a file (expected the ${role === 'unet' ? preset.unetFile : VQ_F4.file} checkpoint)`);
+}
+
+/** The tensors of a public checkpoint as a state dict (float parameters as float32). */
+function publicStateDict(file: string, model: { stateDict(): Map<string, Tensor> }, what: string): Map<string, Tensor> {
+  const raw = stateDictFrom(readCheckpoint(file));
+  const own = model.stateDict();
+  const problems: string[] = [];
+  for (const k of raw.keys()) if (!own.has(k)) problems.push(`unexpected key ${k}`);
+  for (const [k, t] of own) {
+    const r = raw.get(k);
+    if (!r) continue;
+    if (r.shape.join() !== t.shape.join()) problems.push(`${k}: shape [${r.shape.join(', ')}], the ${what} has [${t.shape.join(', ')}]`);
+    else if (torch.isFloating(t.dtype) && !['F32', 'F16', 'BF16', 'F64'].includes(r.dtype)) problems.push(`${k}: dtype ${r.dtype}, expected a float tensor`);
+  }
+  if (problems.length) {
+    throw new Error(`${file}: not a ${what} checkpoint: ${problems.slice(0, 4).join('; ')}${problems.length > 4 ? `; … ${problems.length - 4} more` : ''}`);
+  }
+  return torch.scope(() => {
+    const out = new Map<string, Tensor>();
+    for (const [k, r] of raw) {
+      const t = rawToTensor(r);
+      const want = own.get(k)!;
+      const v = torch.isFloating(want.dtype) && t.dtype !== want.dtype ? t.to({ dtype: want.dtype }) : t;
+      out.set(k, torch.keep(v));
+      if (v !== t) t.dispose();
+    }
+    return out;
+  });
+}
+
+function disposeAll(m: Map<string, Tensor>): void {
+  for (const t of m.values()) t.dispose();
+}
+
+/** sha256 and size of a file, read in 16 MiB pieces. */
+export function fileDigest(file: string): { bytes: number; sha256: string } {
+  const h = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(16 << 20);
+  let bytes = 0;
+  try {
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) { h.update(buf.subarray(0, n)); bytes += n; }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { bytes, sha256: h.digest('hex') };
+}
+
+/** model.json for a preset's released networks. */
+export function presetModelJson(preset: Preset, sources: SourceFile[], createdBy: string): ModelJson {
+  return {
+    format: MODEL_FORMAT,
+    kind: 'diffusion-sr',
+    name: preset.name,
+    scale: 4,
+    preset: preset.name,
+    schedule: { ...preset.schedule },
+    sampler: preset.sampler,
+    oneStep: preset.oneStep,
+    padding: 64,
+    unet: { class: 'UNetModelSwin', config: { ...unetConfig(RELEASED_UNET) } as unknown as JsonObject, file: UNET_FILE },
+    autoencoder: { kind: 'vq-f4', class: 'VQModelTorch', config: JSON.parse(JSON.stringify(VQ_F4_CONFIG)) as JsonObject, file: AUTOENCODER_FILE },
+    provenance: { createdBy, created: new Date().toISOString(), sources, note: `${preset.provenance}; converted from the public ${preset.unetFile} and ${VQ_F4.file}` },
+  };
+}
+
+/** A preset's networks from the public .pth files (lenient reading, §6.3). */
+export function loadPublicModel(presetName: string, unetFile: string, vqFile: string, opts: LoadOptions & { sources?: SourceFile[] } = {}): LoadedModel {
+  const preset = getPreset(presetName);
+  checkPublicFile(unetFile, 'unet', preset);
+  checkPublicFile(vqFile, 'autoencoder', preset);
+  const warn = opts.onWarning ?? ((m: string) => process.emitWarning(m));
+  const json = presetModelJson(preset, opts.sources ?? [], 'vpdsr');
+  const unet = new UNetModelSwin(RELEASED_UNET);
+  let vq: VQModelTorch | undefined;
+  try {
+    const sd = publicStateDict(unetFile, unet, 'UNetModelSwin');
+    try {
+      unet.loadStateDict(sd, { onWarning: (m: string) => warn(`${unetFile}: ${m}`) });
+    } catch (e) {
+      throw new Error(`${unetFile}: ${(e as Error).message}`);
+    } finally {
+      disposeAll(sd);
+    }
+    vq = new VQModelTorch(VQ_F4_CONFIG);
+    const vsd = publicStateDict(vqFile, vq, 'VQ-f4 autoencoder');
+    try {
+      vq.loadStateDict(vsd);
+    } catch (e) {
+      throw new Error(`${vqFile}: ${(e as Error).message}`);
+    } finally {
+      disposeAll(vsd);
+    }
+  } catch (e) {
+    unet.dispose();
+    vq?.dispose();
+    throw e;
+  }
+  return { json, unet: unet.eval(), vq: vq.eval() };
+}
+
+/** Exactly the model's keys (parameters and buffers), float32 for floats — our format's rule. */
+function strictStateDict(file: string, model: { stateDict(): Map<string, Tensor> }, what: string): Map<string, Tensor> {
+  const raw = stateDictFrom(readCheckpoint(file), { unwrap: [], stripPrefixes: [] });
+  const own = model.stateDict();
+  const problems: string[] = [];
+  for (const k of own.keys()) if (!raw.has(k)) problems.push(`missing key ${k}`);
+  for (const [k, r] of raw) {
+    const t = own.get(k);
+    if (!t) { problems.push(`unexpected key ${k}`); continue; }
+    const want = t.dtype === 'float32' ? 'F32' : t.dtype === 'int64' ? 'I64' : t.dtype;
+    if (r.dtype !== want) problems.push(`${k}: dtype ${r.dtype}, expected ${want}`);
+    if (r.shape.join() !== t.shape.join()) problems.push(`${k}: shape [${r.shape.join(', ')}], the ${what} has [${t.shape.join(', ')}]`);
+  }
+  if (problems.length) throw new Error(`${file}: ${problems.slice(0, 4).join('; ')}${problems.length > 4 ? `; … ${problems.length - 4} more` : ''}`);
+  return torch.scope(() => {
+    const out = new Map<string, Tensor>();
+    for (const [k, r] of raw) out.set(k, torch.keep(rawToTensor(r)));
+    return out;
+  });
+}
+
+/** A vpdsr model folder, loaded strictly. */
+export function loadModelFolder(dir: string, opts: LoadOptions = {}): LoadedModel {
+  const json = readModelJson(dir);
+  const where = path.join(dir, 'model.json');
+  let unet: UNetModelSwin, vq: VQModelTorch | undefined;
+  try {
+    unet = new UNetModelSwin(json.unet.config as unknown as Partial<UNetConfig>);
+  } catch (e) {
+    throw new Error(`${where}: unet.config: ${(e as Error).message}`);
+  }
+  try {
+    let vcfg: VQConfig;
+    try {
+      vcfg = checkVQConfig(json.autoencoder.config);
+    } catch (e) {
+      throw new Error(`${where}: autoencoder.config: ${(e as Error).message}`);
+    }
+    const ufile = path.join(dir, json.unet.file);
+    const sd = strictStateDict(ufile, unet, 'UNetModelSwin');
+    try {
+      unet.loadStateDict(sd, { onWarning: (m: string) => (opts.onWarning ?? process.emitWarning)(`${ufile}: ${m}`) });
+    } catch (e) {
+      throw new Error(`${ufile}: ${(e as Error).message}`);
+    } finally {
+      disposeAll(sd);
+    }
+    vq = new VQModelTorch(vcfg);
+    const vfile = path.join(dir, json.autoencoder.file);
+    const vsd = strictStateDict(vfile, vq, 'VQ autoencoder');
+    try {
+      vq.loadStateDict(vsd);
+    } catch (e) {
+      throw new Error(`${vfile}: ${(e as Error).message}`);
+    } finally {
+      disposeAll(vsd);
+    }
+  } catch (e) {
+    unet.dispose();
+    vq?.dispose();
+    throw e;
+  }
+  return { json, unet: unet.eval(), vq: vq.eval() };
+}
+
+export interface ConvertResult {
+  json: ModelJson;
+  seconds: { read: number; write: number };
+}
+
+/**
+ * `vpdsr convert`: a preset + public UNet and VQ .pth → a model folder (model.json,
+ * unet.safetensors with the 24 buffers included, autoencoder.safetensors), written atomically.
+ */
+export function convertPublic(presetName: string, unetFile: string, vqFile: string, outDir: string, opts: LoadOptions & { force?: boolean; createdBy?: string } = {}): ConvertResult {
+  const preset = getPreset(presetName);
+  checkPublicFile(unetFile, 'unet', preset);
+  checkPublicFile(vqFile, 'autoencoder', preset);
+  const t0 = performance.now();
+  const sources: SourceFile[] = [
+    { role: 'unet', name: path.basename(unetFile), ...fileDigest(unetFile) },
+    { role: 'autoencoder', name: path.basename(vqFile), ...fileDigest(vqFile) },
+  ];
+  const m = loadPublicModel(presetName, unetFile, vqFile, { ...opts, sources });
+  m.json.provenance.createdBy = opts.createdBy ?? 'vpdsr';
+  const t1 = performance.now();
+  try {
+    writeModelFolder(outDir, m.json, (tmp) => {
+      saveSafetensors(path.join(tmp, UNET_FILE), m.unet.stateDict(), { format: 'pt', source: sources[0]!.name });
+      saveSafetensors(path.join(tmp, AUTOENCODER_FILE), m.vq.stateDict(), { format: 'pt', source: sources[1]!.name });
+    }, opts.force ?? false);
+  } finally {
+    m.unet.dispose();
+    m.vq.dispose();
+  }
+  return { json: m.json, seconds: { read: (t1 - t0) / 1000, write: (performance.now() - t1) / 1000 } };
+}

@@ -1,0 +1,194 @@
+// vpdsr's own model format: a folder holding model.json + unet.safetensors + autoencoder.safetensors
+// (ARCHITECTURE.md "Models on disk"). Reading it is strict: every field of model.json is checked,
+// unknown fields are errors, and the weight files must hold exactly the model's state-dict keys
+// (parameters and buffers, unprefixed, float32) — the lenient readers for public files are in
+// convert.ts.
+import * as fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { SAMPLER_KINDS, type SamplerKind, type ScheduleSpec } from './presets.js';
+
+export const MODEL_FORMAT = 'vpdsr-model/1';
+export const MODEL_JSON = 'model.json';
+export const UNET_FILE = 'unet.safetensors';
+export const AUTOENCODER_FILE = 'autoencoder.safetensors';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
+export type JsonObject = { [k: string]: JsonValue };
+
+export interface SourceFile {
+  /** What the file held: 'unet' or 'autoencoder'. */
+  role: 'unet' | 'autoencoder';
+  /** Base name of the file converted (no directories: model folders are shared). */
+  name: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface ModelJson {
+  format: typeof MODEL_FORMAT;
+  /** One kind so far: a ResShift-style latent diffusion SR model (UNetModelSwin + VQ-f4). */
+  kind: 'diffusion-sr';
+  name: string;
+  scale: 4;
+  /** The preset the model was made from (null for models vpdsr trained). */
+  preset: string | null;
+  schedule: ScheduleSpec;
+  /** The default sampler. */
+  sampler: SamplerKind;
+  /** One-step model (SinSR, vpdsr-distilled): multi-step samplers are refused. */
+  oneStep: boolean;
+  /** LR padding multiple (64: window 8 × 2³ downsamplings). */
+  padding: number;
+  unet: { class: 'UNetModelSwin'; config: JsonObject; file: typeof UNET_FILE };
+  autoencoder: { kind: 'vq-f4'; class: 'VQModelTorch'; config: JsonObject; file: typeof AUTOENCODER_FILE };
+  provenance: { createdBy: string; created: string; sources: SourceFile[]; note: string };
+}
+
+export class ModelFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelFormatError';
+  }
+}
+
+type Checker = (v: unknown, where: string) => void;
+
+function fail(where: string, what: string): never {
+  throw new ModelFormatError(`${where}: ${what}`);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}
+
+/** An object with exactly these fields (each checked). */
+function exactObject(v: unknown, where: string, fields: Record<string, Checker>): void {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(where, `must be an object, got ${describe(v)}`);
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!(k in fields)) fail(`${where}.${k}`, 'is not a field of this format (strict)');
+  for (const [k, check] of Object.entries(fields)) {
+    if (!(k in o)) fail(`${where}.${k}`, 'is missing');
+    check(o[k], `${where}.${k}`);
+  }
+}
+
+const isStr: Checker = (v, w) => { if (typeof v !== 'string' || v.length === 0) fail(w, `must be a non-empty string, got ${describe(v)}`); };
+const anyStr: Checker = (v, w) => { if (typeof v !== 'string') fail(w, `must be a string, got ${describe(v)}`); };
+const isBool: Checker = (v, w) => { if (typeof v !== 'boolean') fail(w, `must be true or false, got ${describe(v)}`); };
+const posNum: Checker = (v, w) => { if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(w, `must be a positive number, got ${describe(v)}`); };
+const posInt = (min = 1): Checker => (v, w) => { if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(w, `must be an integer >= ${min}, got ${describe(v)}`); };
+const literal = (...vals: (string | number | null)[]): Checker => (v, w) => {
+  if (!vals.includes(v as string)) fail(w, `must be ${vals.map((x) => JSON.stringify(x)).join(' or ')}, got ${describe(v)}`);
+};
+const jsonObject: Checker = (v, w) => {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(w, `must be an object, got ${describe(v)}`);
+};
+
+const scheduleCheck: Checker = (v, w) => exactObject(v, w, {
+  steps: posInt(2), kappa: posNum, power: posNum, minNoiseLevel: posNum, etasEnd: posNum,
+  etasStart: literal('journal', 'legacy'),
+});
+
+const sourceCheck: Checker = (v, w) => exactObject(v, w, {
+  role: literal('unet', 'autoencoder'), name: isStr, bytes: posInt(0),
+  sha256: (x, ww) => { if (typeof x !== 'string' || !/^[0-9a-f]{64}$/.test(x)) fail(ww, 'must be 64 lowercase hex digits'); },
+});
+
+/** Validates a parsed model.json (strict); `where` names the file in errors. */
+export function checkModelJson(v: unknown, where: string): ModelJson {
+  exactObject(v, where, {
+    format: literal(MODEL_FORMAT),
+    kind: literal('diffusion-sr'),
+    name: isStr,
+    scale: literal(4),
+    preset: (x, w) => { if (x !== null) isStr(x, w); },
+    schedule: scheduleCheck,
+    sampler: literal(...SAMPLER_KINDS),
+    oneStep: isBool,
+    padding: posInt(1),
+    unet: (x, w) => exactObject(x, w, { class: literal('UNetModelSwin'), config: jsonObject, file: literal(UNET_FILE) }),
+    autoencoder: (x, w) => exactObject(x, w, { kind: literal('vq-f4'), class: literal('VQModelTorch'), config: jsonObject, file: literal(AUTOENCODER_FILE) }),
+    provenance: (x, w) => exactObject(x, w, {
+      createdBy: isStr, created: isStr, note: anyStr,
+      sources: (s, ww) => { if (!Array.isArray(s)) fail(ww, 'must be an array'); s.forEach((e, i) => sourceCheck(e, `${ww}[${i}]`)); },
+    }),
+  });
+  const m = v as ModelJson;
+  if (m.oneStep && m.sampler !== 'one-step') fail(`${where}.sampler`, `must be "one-step" for a one-step model, got ${JSON.stringify(m.sampler)}`);
+  if (m.padding % 8 !== 0) fail(`${where}.padding`, `must be a multiple of 8, got ${m.padding}`);
+  return m;
+}
+
+/** Reads and validates DIR/model.json; one-line errors name the file. */
+export function readModelJson(dir: string): ModelJson {
+  const file = path.join(dir, MODEL_JSON);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new ModelFormatError(`${dir}: model folder not found`);
+  }
+  if (!st.isDirectory()) throw new ModelFormatError(`${dir}: not a model folder (a model is a folder with ${MODEL_JSON}, ${UNET_FILE} and ${AUTOENCODER_FILE}; convert public .pth files with vpdsr convert)`);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new ModelFormatError(`${file}: missing (not a vpdsr model folder; make one with vpdsr convert)`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new ModelFormatError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const m = checkModelJson(v, file);
+  for (const f of [m.unet.file, m.autoencoder.file]) {
+    if (!fs.existsSync(path.join(dir, f))) throw new ModelFormatError(`${path.join(dir, f)}: missing (the model folder is incomplete)`);
+  }
+  return m;
+}
+
+/**
+ * Writes a model folder atomically: everything goes into a hidden sibling folder, which is renamed
+ * to `dir` at the end; an existing non-empty `dir` is refused unless `overwrite`, and is then
+ * replaced only after the new folder is complete.
+ */
+export function writeModelFolder(dir: string, json: ModelJson, writeWeights: (tmpDir: string) => void, overwrite = false): void {
+  checkModelJson(json, MODEL_JSON);
+  const target = path.resolve(dir);
+  const exists = fs.existsSync(target);
+  if (exists) {
+    if (!fs.statSync(target).isDirectory()) throw new ModelFormatError(`${dir}: exists and is not a folder`);
+    if (fs.readdirSync(target).length > 0 && !overwrite) throw new ModelFormatError(`${dir}: folder exists and is not empty (choose another --out, or pass --force)`);
+  }
+  const parent = path.dirname(target);
+  fs.mkdirSync(parent, { recursive: true });
+  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
+  const tmp = path.join(parent, `.${path.basename(target)}.${tag}.tmp`);
+  fs.mkdirSync(tmp);
+  try {
+    writeWeights(tmp);
+    for (const f of [UNET_FILE, AUTOENCODER_FILE]) if (!fs.existsSync(path.join(tmp, f))) throw new ModelFormatError(`internal: ${f} was not written`);
+    fs.writeFileSync(path.join(tmp, MODEL_JSON), JSON.stringify(json, null, 2) + '\n');
+    if (exists) {
+      const old = path.join(parent, `.${path.basename(target)}.${tag}.old`);
+      fs.renameSync(target, old);
+      try {
+        fs.renameSync(tmp, target);
+      } catch (e) {
+        fs.renameSync(old, target);
+        throw e;
+      }
+      fs.rmSync(old, { recursive: true, force: true });
+    } else {
+      fs.renameSync(tmp, target);
+    }
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,115 @@
+// The models layer's public surface: presets, the model folder format, conversion of public
+// checkpoints, and loadUpscaler — the one way to get an Upscaler (pipeline.ts documents it).
+import * as torch from '../engine/index.js';
+import { BicubicUpscaler } from './bicubic.js';
+import { DiffusionUpscaler, PIPELINE_DTYPES, type PipelineDType, type Upscaler } from './pipeline.js';
+import { SAMPLER_KINDS, type SamplerKind } from './presets.js';
+import { latentSampler, ENGINE_DTYPE, type DiffusionParts } from './pipeline.js';
+import { chooseSampler } from './presets.js';
+import { createGaussianDiffusion } from './diffusion/index.js';
+import { loadModelFolder, loadPublicModel, type LoadedModel } from './convert.js';
+
+export * from './presets.js';
+export * from './pipeline.js';
+export * from './tiling.js';
+export { BicubicUpscaler } from './bicubic.js';
+export { convertPublic, loadPublicModel, loadModelFolder, checkPublicFile, type LoadedModel } from './convert.js';
+export { MODEL_FORMAT, readModelJson, checkModelJson, type ModelJson, ModelFormatError } from './format.js';
+
+interface CommonSpec {
+  /** 'cpu' (default), 'cuda', 'cuda:N'. */
+  device?: string;
+  dtype?: PipelineDType;
+  /** Default: the model's (one-step for SinSR and distilled models). */
+  sampler?: SamplerKind;
+  /** Network calls of a multi-step sampler (must be the schedule's T). */
+  steps?: number;
+  /** Receives the warnings a run should show (one-step on a teacher, a buffer mismatch …). */
+  onWarning?: (message: string) => void;
+}
+
+export type UpscalerSpec =
+  | { model: 'bicubic'; device?: string; onWarning?: (message: string) => void }
+  /** A vpdsr model folder (strict). */
+  | (CommonSpec & { model: string })
+  /** Public files: a preset and its UNet and autoencoder .pth (lenient, §6.3). */
+  | (CommonSpec & { preset: string; unet: string; vq: string });
+
+function checkDevice(device: string): string {
+  if (device === 'cuda') device = 'cuda:0';
+  if (!/^(cpu|cuda:\d+)$/.test(device)) throw new Error(`device must be cpu, cuda or cuda:N, got ${JSON.stringify(device)}`);
+  if (!torch.devices().includes(device)) {
+    throw new Error(`device ${device} is not available: this LibTorch has ${torch.devices().join(', ')} (a CUDA LibTorch is picked up with LIBTORCH=/path)`);
+  }
+  return device;
+}
+
+/** Loads an Upscaler; every problem is one clear Error line (file names, flags, URLs). */
+export function loadUpscaler(spec: UpscalerSpec): Upscaler {
+  if (spec === null || typeof spec !== 'object') throw new TypeError('loadUpscaler(spec): spec must be an object');
+  const device = checkDevice(spec.device ?? 'cpu');
+  if ('model' in spec && spec.model === 'bicubic') return new BicubicUpscaler(device);
+  const s = spec as CommonSpec & { model?: string; preset?: string; unet?: string; vq?: string };
+  const dtype = s.dtype ?? 'fp32';
+  if (!PIPELINE_DTYPES.includes(dtype)) throw new Error(`dtype must be one of ${PIPELINE_DTYPES.join(', ')}, got ${JSON.stringify(s.dtype)}`);
+  if (s.sampler !== undefined && !SAMPLER_KINDS.includes(s.sampler)) throw new Error(`sampler must be one of ${SAMPLER_KINDS.join(', ')}, got ${JSON.stringify(s.sampler)}`);
+  if (s.steps !== undefined && (!Number.isSafeInteger(s.steps) || s.steps < 1)) throw new Error(`steps must be a positive integer, got ${s.steps}`);
+  const source = typeof s.model === 'string'
+    ? { folder: s.model }
+    : typeof s.preset === 'string' && typeof s.unet === 'string' && typeof s.vq === 'string'
+      ? { preset: s.preset, unet: s.unet, vq: s.vq }
+      : undefined;
+  if (!source) throw new TypeError('loadUpscaler(spec): give { model: "bicubic" }, { model: DIR } or { preset, unet, vq }');
+  const parts = loadDiffusionParts(source, { device, dtype, sampler: s.sampler, steps: s.steps, onWarning: s.onWarning });
+  return new DiffusionUpscaler(parts);
+}
+
+interface PartsOptions { device: string; dtype: PipelineDType; sampler?: SamplerKind; steps?: number; onWarning?: (message: string) => void }
+
+/** Module.to for both module bases in the tree (engine/nn's to(), models/nn's toDType/toDevice). */
+function moveModule(m: object, device: string, dtype: 'float32' | 'bfloat16'): void {
+  const mm = m as { to?: (o: { dtype?: string; device?: string; memoryFormat?: string }) => unknown; toDType?: (d: string) => unknown; toDevice?: (d: string) => unknown };
+  if (typeof mm.to === 'function') {
+    // Channels-last weights for oneDNN's convolutions (activations are channels-last too).
+    mm.to({ dtype, device, memoryFormat: 'channels_last' });
+  } else {
+    mm.toDType?.(dtype);
+    mm.toDevice?.(device);
+  }
+}
+
+/** The networks of a model (folder or public files) on a device, with the chosen sampler. */
+export function loadDiffusionParts(source: { folder: string } | { preset: string; unet: string; vq: string }, o: PartsOptions): DiffusionParts {
+  const warn = o.onWarning ?? ((m: string) => process.emitWarning(m));
+  const m: LoadedModel = 'folder' in source
+    ? loadModelFolder(source.folder, { onWarning: warn })
+    : loadPublicModel(source.preset, source.unet, source.vq, { onWarning: warn });
+  try {
+    const choice = chooseSampler({ name: m.json.name, sampler: m.json.sampler, oneStep: m.json.oneStep, schedule: m.json.schedule }, o.sampler, o.steps);
+    if (choice.warning) warn(choice.warning);
+    const sc = m.json.schedule;
+    const diffusion = createGaussianDiffusion({
+      steps: sc.steps, kappa: sc.kappa, minNoiseLevel: sc.minNoiseLevel, etasEnd: sc.etasEnd, power: sc.power, etasStart: sc.etasStart,
+    });
+    const dt = ENGINE_DTYPE[o.dtype];
+    for (const net of [m.unet, m.vq]) {
+      net.requiresGrad_(false);
+      moveModule(net, o.device, dt);
+    }
+    const { unet, vq } = m;
+    return {
+      name: m.json.name,
+      codec: { encode: (x) => vq.encode(x), decode: (z) => vq.decode(z) },
+      denoise: (x, t, lq) => unet.forward(x, t, lq),
+      sample: latentSampler(diffusion, choice.sampler),
+      device: o.device,
+      dtype: o.dtype,
+      padding: m.json.padding,
+      dispose: () => { unet.dispose(); vq.dispose(); },
+    };
+  } catch (e) {
+    m.unet.dispose();
+    m.vq.dispose();
+    throw e;
+  }
+}

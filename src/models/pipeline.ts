@@ -1,0 +1,310 @@
+// The ×4 super-resolution pipeline (MODEL_SPEC.md §1.7): the library-facing Upscaler.
+//
+// ```ts
+// interface Upscaler {
+//   readonly scale: 4;
+//   readonly name: string;                  // 'bicubic', 'sinsr-v1', a model folder's name …
+//   readonly device: string;                // 'cpu', 'cuda:0'
+//   readonly dtype: 'fp32' | 'bf16';
+//   /** lr: [1, 3, h, w] float32 in [0, 1] (any device) → [1, 3, 4h, 4w] float32 in [0, 1] on
+//    *  the CPU, clamped, not rounded (quantise with round-half-to-even ×255 to match upstream). */
+//   upscale(lr: Tensor, opts?: UpscaleOptions): Tensor;
+//   dispose(): void;
+// }
+// interface UpscaleOptions {
+//   seed?: number;            // noise seed (default 12345, upstream's); one generator per call
+//   noise?: Tensor;           // explicit prior noise [1, 3, H64, W64] (untiled runs only; parity)
+//   tile?: number;            // LR pixels; 0 = whole image in one piece
+//   tileOverlap?: number;     // LR pixels shared by neighbouring tiles (≤ tile / 2)
+//   tileMerge?: 'feather' | 'average';   // smooth weights (default) or upstream's plain average
+//   onTile?: (done: number, total: number) => void;
+//   signal?: AbortSignal;     // checked before every tile; aborting throws UpscaleAbortedError
+// }
+// loadUpscaler(spec) — in ./index.ts: { model: 'bicubic' } | { model: DIR } | { preset, unet, vq },
+//   plus device, dtype, threads.
+// ```
+//
+// Per tile (or the whole image): map to [−1, 1], reflect-pad bottom/right to a multiple of 64 LR
+// px, bicubic ×4 (A = −0.75, align_corners false, no clamp), VQ encode (no quantisation), sample
+// the latent (one-step / ddim / stochastic), VQ decode (quantises), crop to 4h×4w, clamp to
+// [−1, 1]; tiles are merged (tiling.ts), then x·0.5 + 0.5 clamped to [0, 1].
+import * as torch from '../engine/index.js';
+import { Tensor } from '../engine/index.js';
+import { planTiles, TileMerger, TILE_MERGES, type TileMerge } from './tiling.js';
+import { UPSTREAM_DEFAULTS, type SamplerKind } from './presets.js';
+import type { GaussianDiffusion } from './diffusion/index.js';
+
+export type PipelineDType = 'fp32' | 'bf16';
+export const PIPELINE_DTYPES: readonly PipelineDType[] = ['fp32', 'bf16'];
+export const ENGINE_DTYPE = { fp32: 'float32', bf16: 'bfloat16' } as const;
+
+export interface UpscaleOptions {
+  seed?: number;
+  noise?: Tensor;
+  tile?: number;
+  tileOverlap?: number;
+  tileMerge?: TileMerge;
+  onTile?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface Upscaler {
+  readonly scale: 4;
+  readonly name: string;
+  readonly device: string;
+  readonly dtype: PipelineDType;
+  upscale(lr: Tensor, opts?: UpscaleOptions): Tensor;
+  dispose(): void;
+}
+
+export class UpscaleAbortedError extends Error {
+  constructor() {
+    super('upscale aborted');
+    this.name = 'UpscaleAbortedError';
+  }
+}
+
+/** Default CPU tiling: a 128-px tile keeps each VQ attention at 16384² scores (§3.5, issue 4). */
+export const DEFAULT_TILE = { cpu: 128, cuda: 512, overlap: 16 } as const;
+
+/** Checks an Upscaler input; throws one line naming what is wrong. */
+export function checkLr(lr: unknown, who = 'upscale'): Tensor {
+  if (!(lr instanceof Tensor)) throw new TypeError(`${who}: input must be a Tensor [1, 3, h, w], got ${lr === null ? 'null' : typeof lr}`);
+  if (lr.isDisposed) throw new TypeError(`${who}: input tensor was disposed`);
+  if (lr.dtype !== 'float32') throw new TypeError(`${who}: input must be float32 in [0, 1], got ${lr.dtype}`);
+  const s = lr.shape;
+  if (s.length !== 4 || s[0] !== 1 || s[1] !== 3 || s[2]! < 1 || s[3]! < 1) throw new TypeError(`${who}: input must have shape [1, 3, h, w], got [${s.join(', ')}]`);
+  const [lo, hi] = torch.scope(() => [lr.min().item(), lr.max().item()]);
+  if (!(lo >= 0 && hi <= 1)) throw new RangeError(`${who}: input values must lie in [0, 1], got [${lo}, ${hi}]`);
+  return lr;
+}
+
+/** Checks UpscaleOptions; returns them with the defaults filled in. */
+export function checkUpscaleOptions(opts: UpscaleOptions, device: string): Required<Pick<UpscaleOptions, 'seed' | 'tile' | 'tileOverlap' | 'tileMerge'>> {
+  const seed = opts.seed ?? UPSTREAM_DEFAULTS.seed;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${opts.seed}`);
+  const tile = opts.tile ?? (device.startsWith('cuda') ? DEFAULT_TILE.cuda : DEFAULT_TILE.cpu);
+  if (!Number.isSafeInteger(tile) || tile < 0 || (tile > 0 && tile < 16)) throw new RangeError(`tile must be 0 (no tiling) or an integer of at least 16 LR pixels, got ${opts.tile}`);
+  const tileOverlap = opts.tileOverlap ?? Math.min(DEFAULT_TILE.overlap, Math.floor(tile / 2));
+  if (!Number.isSafeInteger(tileOverlap) || tileOverlap < 0 || (tile > 0 && tileOverlap > tile / 2)) {
+    throw new RangeError(`tile overlap must be an integer between 0 and half the tile size, got ${opts.tileOverlap}`);
+  }
+  const tileMerge = opts.tileMerge ?? 'feather';
+  if (!TILE_MERGES.includes(tileMerge)) throw new RangeError(`tile merge must be one of ${TILE_MERGES.join(', ')}, got ${JSON.stringify(opts.tileMerge)}`);
+  if (opts.onTile !== undefined && typeof opts.onTile !== 'function') throw new TypeError('onTile must be a function');
+  return { seed, tile, tileOverlap, tileMerge };
+}
+
+/**
+ * F.pad(x, (0, pw, 0, ph), mode='reflect') as the samplers do it (§1.7 4a). PyTorch needs
+ * pad < size; vpdsr reflects repeatedly in chunks of at most size − 1 (equal to upstream wherever
+ * upstream works) and replicates a 1-px side, which has nothing to mirror.
+ */
+export function reflectPadBottomRight(x: Tensor, ph: number, pw: number): Tensor {
+  return torch.scope(() => {
+    let y = x;
+    for (const [dim, total] of [[3, pw], [2, ph]] as const) {
+      let left = total;
+      while (left > 0) {
+        const n = y.size(dim);
+        const p = n > 1 ? Math.min(left, n - 1) : left;
+        const pads = dim === 3 ? [0, p, 0, 0] : [0, 0, 0, p];
+        y = torch.pad(y, pads, n > 1 ? 'reflect' : 'replicate');
+        left -= p;
+      }
+    }
+    return y === x ? x.clone() : y;
+  });
+}
+
+/** Bottom/right reflect padding to a multiple of `multiple` (ResShift padding_offset, SinSR desired_min_size). */
+export function padToMultiple(x: Tensor, multiple: number): Tensor {
+  const h = x.size(2), w = x.size(3);
+  return reflectPadBottomRight(x, Math.ceil(h / multiple) * multiple - h, Math.ceil(w / multiple) * multiple - w);
+}
+
+/** F.interpolate(x, scale_factor=4, mode='bicubic') — A = −0.75, align_corners False, no clamp (§1.7 4c). */
+export function bicubicX4(x: Tensor): Tensor {
+  return torch.interpolate(x, { scaleFactor: 4, mode: 'bicubic', alignCorners: false });
+}
+
+/** What the pipeline needs of the VQ autoencoder (src/models/vq): encode without, decode with quantisation. */
+export interface LatentCodec {
+  encode(x: Tensor): Tensor;
+  decode(z: Tensor): Tensor;
+}
+
+/** x̂0 = denoiser(z scaled by _scale_input, t (int64 [B]), lq) — one UNet call (§4.1). */
+export type Denoiser = (x: Tensor, t: Tensor, lq: Tensor) => Tensor;
+
+/** Draws standard normal noise of a shape (float32, on the compute device), in upstream's order. */
+export type NoiseSource = (shape: number[]) => Tensor;
+
+/** z0 = sample(z_y, lq, denoiser, noise): one of the samplers of §1.4–§1.6. */
+export type LatentSampler = (zy: Tensor, lq: Tensor, denoise: Denoiser, noise: NoiseSource) => Tensor;
+
+/**
+ * The sampler of a kind over a GaussianDiffusion, drawing noise in upstream's order (§4.2):
+ * - 'one-step' (§1.6, SinSR inference.py --one_step): ε_T, x̂_0 = f(scale(x_T), T−1), then the
+ *   draw p_sample makes and discards — 2 draws, so a seeded stream matches upstream's tile to tile;
+ * - 'ddim' (§1.5, SinSR ddim_sample_loop): ε_T only, T deterministic steps;
+ * - 'stochastic' (§1.4, ResShift p_sample_loop): ε_T, then one draw per step incl. t = 0.
+ * x̂_0 is never clamped in latent space (clip_denoised is false with an autoencoder).
+ */
+export function latentSampler(diffusion: GaussianDiffusion, kind: SamplerKind): LatentSampler {
+  const T = diffusion.numTimesteps;
+  return (zy, lq, denoise, noise) => torch.scope(() => {
+    const B = zy.size(0);
+    const at = (i: number): number[] => new Array<number>(B).fill(i);
+    let z = diffusion.priorSample(zy, noise(zy.shape));
+    if (kind === 'one-step') {
+      const x0 = diffusion.pMeanVariance(denoise, z, at(T - 1), lq).predXstart;
+      noise(zy.shape).dispose();
+      return x0;
+    }
+    for (let i = T - 1; i >= 0; i--) {
+      z = torch.scope(() => {
+        const out = diffusion.pMeanVariance(denoise, z, at(i), lq);
+        if (kind === 'ddim') return diffusion.ddimSampleFromPred(out.predXstart, z, zy, diffusion.ddimCoefficients(at(i), z));
+        return diffusion.pSampleFromMean(out, at(i), noise(zy.shape));
+      });
+    }
+    return z;
+  });
+}
+
+/** The parts of a diffusion upscaler, on their device and in their dtype. */
+export interface DiffusionParts {
+  name: string;
+  codec: LatentCodec;
+  denoise: Denoiser;
+  sample: LatentSampler;
+  device: string;
+  dtype: PipelineDType;
+  /** LR padding multiple: 64 for every released model (8-px windows × 2³ downsamplings). */
+  padding: number;
+  /** Frees the modules. */
+  dispose(): void;
+}
+
+/** Every intermediate of one tile, for parity checks and diagnostics (all on the compute device). */
+export interface TileStages {
+  lqPadded: Tensor;
+  lqUp: Tensor;
+  zy: Tensor;
+  z0: Tensor;
+  decoded: Tensor;
+  /** Cropped to 4h×4w and clamped to [−1, 1], float32. */
+  out: Tensor;
+}
+
+/** Runs one tile ([1, 3, h, w] in [−1, 1], float32) through §1.7 step 4, returning every stage. */
+export function runTileStages(parts: DiffusionParts, lq: Tensor, noise: NoiseSource): TileStages {
+  const h = lq.size(2), w = lq.size(3);
+  // Inference only: no autograd graph (the parameters may require grad).
+  return torch.noGrad(() => torch.scope(() => {
+    const dt = ENGINE_DTYPE[parts.dtype];
+    // Padding and bicubic in float32 as upstream (cheap); the networks then run in parts.dtype.
+    const padded32 = padToMultiple(lq.to({ device: parts.device, dtype: 'float32' }), parts.padding);
+    const lqPadded = padded32.to({ dtype: dt });
+    // Channels-last from here: the convolutions of both networks are fastest in it (oneDNN).
+    const lqUp = bicubicX4(padded32).to({ dtype: dt, memoryFormat: 'channels_last' });
+    const zy = parts.codec.encode(lqUp);
+    const z0 = parts.sample(zy, lqPadded, parts.denoise, noise);
+    const decoded = parts.codec.decode(z0);
+    const out = decoded.narrow(2, 0, 4 * h).narrow(3, 0, 4 * w).to({ dtype: 'float32' }).clamp(-1, 1);
+    return { lqPadded, lqUp, zy, z0, decoded, out };
+  }));
+}
+
+/** A noise source drawing from one seeded generator (the stream continues across tiles). */
+export function seededNoise(seed: number, device: string): NoiseSource {
+  const g = new torch.Generator(seed);
+  // Drawn on the CPU (the generator is CPU's) and moved: the same stream whatever the device.
+  return (shape) => torch.scope(() => torch.randn(shape, { generator: g }).to({ device }));
+}
+
+/** A noise source that hands out given tensors in order (parity: upstream's draws, injected). */
+export function fixedNoise(tensors: Tensor[], device: string, unusedAfter = Infinity): NoiseSource {
+  let i = 0;
+  return (shape) => {
+    const t = tensors[i];
+    if (i >= unusedAfter && !t) {
+      // A draw upstream makes and discards (one-step's second draw): any value will do.
+      i++;
+      return torch.zeros(shape, { device });
+    }
+    if (!t) throw new Error(`the sampler asked for noise draw ${i + 1}, only ${tensors.length} given`);
+    if (t.shape.join() !== shape.join()) throw new RangeError(`noise draw ${i + 1}: shape [${t.shape.join(', ')}], the sampler needs [${shape.join(', ')}]`);
+    i++;
+    return t.to({ device, dtype: 'float32' });
+  };
+}
+
+/** The diffusion Upscaler: parts + tiling. */
+export class DiffusionUpscaler implements Upscaler {
+  readonly scale = 4 as const;
+  readonly name: string;
+  readonly device: string;
+  readonly dtype: PipelineDType;
+  private parts: DiffusionParts | undefined;
+
+  constructor(parts: DiffusionParts) {
+    this.parts = parts;
+    this.name = parts.name;
+    this.device = parts.device;
+    this.dtype = parts.dtype;
+  }
+
+  private get p(): DiffusionParts {
+    if (!this.parts) throw new Error(`upscaler ${this.name} was disposed`);
+    return this.parts;
+  }
+
+  upscale(lr: Tensor, opts: UpscaleOptions = {}): Tensor {
+    const parts = this.p;
+    checkLr(lr);
+    const o = checkUpscaleOptions(opts, this.device);
+    const h = lr.size(2), w = lr.size(3);
+    const plan = planTiles(h, w, o.tile, o.tileOverlap);
+    let noise: NoiseSource;
+    if (opts.noise !== undefined) {
+      if (!(opts.noise instanceof Tensor) || opts.noise.isDisposed) throw new TypeError('noise must be a live Tensor');
+      if (plan.tiles.length > 1) throw new RangeError('explicit noise is only accepted for an untiled run (set tile: 0)');
+      noise = fixedNoise([opts.noise], this.device, 1);
+    } else {
+      noise = seededNoise(o.seed, this.device);
+    }
+    const merger = new TileMerger(plan, 3, 4, o.tileMerge);
+    try {
+      // (x − 0.5) / 0.5 as upstream writes it (§1.7 2).
+      const y = torch.scope(() => lr.sub(0.5).div(0.5));
+      try {
+        plan.tiles.forEach((r, i) => {
+          if (opts.signal?.aborted) throw new UpscaleAbortedError();
+          torch.scope(() => {
+            const tile = y.narrow(2, r.y, r.h).narrow(3, r.x, r.w);
+            const out = runTileStages(parts, tile, noise).out;
+            merger.add(i, out.to({ device: 'cpu' }));
+          });
+          opts.onTile?.(i + 1, plan.tiles.length);
+        });
+      } finally {
+        y.dispose();
+      }
+      const merged = merger.finish();
+      return torch.scope(() => {
+        const r = merged.mul(0.5).add(0.5).clamp(0, 1);
+        merged.dispose();
+        return r;
+      });
+    } finally {
+      merger.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.parts?.dispose();
+    this.parts = undefined;
+  }
+}

@@ -1,0 +1,157 @@
+// ResBlock, Upsample, Downsample and GroupNorm32 — ResShift@3ce1d81:models/unet.py (ResBlock,
+// Upsample, Downsample) and models/basic_ops.py (GroupNorm32, normalization).
+import * as torch from '../../engine/index.js';
+import { Tensor } from '../../engine/index.js';
+import { Module, Conv2d, Dropout, GroupNorm, Identity, Linear, Sequential, SiLU } from '../../engine/nn/index.js';
+
+/** What Sequential chains: a module mapping one tensor to one tensor. */
+export interface Layer { forward(x: Tensor): Tensor }
+
+/** GroupNorm32: the normalisation runs in float32 whatever the input dtype, and casts back. */
+export class GroupNorm32 extends GroupNorm implements Layer {
+  declare weight: Tensor;
+  declare bias: Tensor;
+
+  constructor(num_groups: number, num_channels: number) {
+    super(num_groups, num_channels, { eps: 1e-5 });
+  }
+
+  override forward(x: Tensor): Tensor {
+    if (x.dtype === 'float32' && this.weight.dtype === 'float32') return super.forward(x);
+    // Under a bf16/f16 module the affine parameters are cast too; upstream keeps the whole
+    // normalisation in f32 (norms stay f32 under its fp16 conversion), so upcast them as well.
+    return torch.scope(() => torch.groupNorm(x.float(), this.num_groups, this.weight.float(), this.bias.float(), this.eps).to({ dtype: x.dtype }));
+  }
+}
+
+/** basic_ops.normalization(channels) = GroupNorm32(32, channels). */
+export function normalization(channels: number): GroupNorm32 {
+  if (channels % 32 !== 0) throw new RangeError(`normalization: GroupNorm32(32, C) needs C divisible by 32, got ${channels}`);
+  return new GroupNorm32(32, channels);
+}
+
+/** A module taking the timestep embedding as second argument (TimestepBlock). */
+export interface TimestepBlock { forwardEmb(x: Tensor, emb: Tensor): Tensor }
+
+export function isTimestepBlock(m: unknown): m is TimestepBlock {
+  return typeof (m as Partial<TimestepBlock>).forwardEmb === 'function';
+}
+
+/** Average pooling 2×2 (Downsample without conv). */
+class AvgPool2x2 extends Module implements Layer {
+  forward(x: Tensor): Tensor { return torch.avgPool2d(x, 2, { stride: 2 }); }
+}
+
+/** Upsample(channels, use_conv): nearest ×2, then an optional 3×3 conv. */
+export class Upsample extends Module implements Layer {
+  readonly out_channels: number;
+  conv?: Conv2d;
+
+  constructor(readonly channels: number, readonly use_conv: boolean, out_channels?: number) {
+    super();
+    this.out_channels = out_channels ?? channels;
+    if (use_conv) this.conv = new Conv2d(channels, this.out_channels, 3, { padding: 1 });
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.size(1) !== this.channels) throw new RangeError(`Upsample: expected ${this.channels} channels, got ${x.size(1)}`);
+    const up = torch.interpolate(x, { scaleFactor: 2, mode: 'nearest' });
+    if (!this.conv) return up;
+    try { return this.conv.forward(up); } finally { up.dispose(); }
+  }
+}
+
+/** Downsample(channels, use_conv): a 3×3 stride-2 conv with padding 1, or 2×2 average pooling. */
+export class Downsample extends Module implements Layer {
+  readonly out_channels: number;
+  op: Conv2d | AvgPool2x2;
+
+  constructor(readonly channels: number, readonly use_conv: boolean, out_channels?: number) {
+    super();
+    this.out_channels = out_channels ?? channels;
+    if (use_conv) {
+      this.op = new Conv2d(channels, this.out_channels, 3, { stride: 2, padding: 1 });
+    } else {
+      if (this.out_channels !== channels) throw new RangeError('Downsample: pooling cannot change the channel count');
+      this.op = new AvgPool2x2();
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.size(1) !== this.channels) throw new RangeError(`Downsample: expected ${this.channels} channels, got ${x.size(1)}`);
+    return this.op.forward(x);
+  }
+}
+
+export interface ResBlockOptions {
+  out_channels?: number;
+  use_conv?: boolean;
+  use_scale_shift_norm?: boolean;
+  up?: boolean;
+  down?: boolean;
+  dropout?: number;
+}
+
+/** ResBlock(channels, emb_channels, dropout, out_channels, use_conv, use_scale_shift_norm, dims=2, up, down). */
+export class ResBlock extends Module implements TimestepBlock {
+  readonly out_channels: number;
+  readonly use_scale_shift_norm: boolean;
+  readonly updown: boolean;
+  in_layers: Sequential;
+  h_upd: Module & Layer;
+  x_upd: Module & Layer;
+  emb_layers: Sequential;
+  out_layers: Sequential;
+  skip_connection: Module & Layer;
+
+  constructor(readonly channels: number, readonly emb_channels: number, opts: ResBlockOptions = {}) {
+    super();
+    this.out_channels = opts.out_channels ?? channels;
+    this.use_scale_shift_norm = opts.use_scale_shift_norm ?? false;
+    const dropout = opts.dropout ?? 0;
+    this.in_layers = new Sequential(normalization(channels), new SiLU(), new Conv2d(channels, this.out_channels, 3, { padding: 1 }));
+    this.updown = !!(opts.up || opts.down);
+    if (opts.up) {
+      this.h_upd = new Upsample(channels, false);
+      this.x_upd = new Upsample(channels, false);
+    } else if (opts.down) {
+      this.h_upd = new Downsample(channels, false);
+      this.x_upd = new Downsample(channels, false);
+    } else {
+      this.h_upd = new Identity();
+      this.x_upd = this.h_upd;
+    }
+    this.emb_layers = new Sequential(new SiLU(), new Linear(emb_channels, this.use_scale_shift_norm ? 2 * this.out_channels : this.out_channels));
+    this.out_layers = new Sequential(normalization(this.out_channels), new SiLU(), new Dropout(dropout), new Conv2d(this.out_channels, this.out_channels, 3, { padding: 1 }));
+    if (this.out_channels === channels) this.skip_connection = new Identity();
+    else if (opts.use_conv) this.skip_connection = new Conv2d(channels, this.out_channels, 3, { padding: 1 });
+    else this.skip_connection = new Conv2d(channels, this.out_channels, 1);
+  }
+
+  forwardEmb(x: Tensor, emb: Tensor): Tensor {
+    if (x.ndim !== 4 || x.size(1) !== this.channels) throw new RangeError(`ResBlock(${this.channels}→${this.out_channels}): input must be [B, ${this.channels}, H, W], got [${x.shape.join(', ')}]`);
+    return torch.scope(() => {
+      let h: Tensor;
+      if (this.updown) {
+        h = this.in_layers.at(1).forward(this.in_layers.at(0).forward(x));
+        h = this.h_upd.forward(h);
+        x = this.x_upd.forward(x);
+        h = this.in_layers.at(2).forward(h);
+      } else {
+        h = this.in_layers.forward(x);
+      }
+      // [B, E] → [B, E, 1, 1], in h's dtype.
+      let e = this.emb_layers.forward(emb);
+      if (e.dtype !== h.dtype) e = e.to({ dtype: h.dtype });
+      e = e.unsqueeze(-1).unsqueeze(-1);
+      if (this.use_scale_shift_norm) {
+        const [scale, shift] = e.chunk(2, 1) as [Tensor, Tensor];
+        h = this.out_layers.at(0).forward(h).mul(scale.add(1)).add(shift);
+        for (let i = 1; i < this.out_layers.length; i++) h = this.out_layers.at(i).forward(h);
+      } else {
+        h = this.out_layers.forward(h.add(e));
+      }
+      return this.skip_connection.forward(x).add(h);
+    });
+  }
+}
