@@ -91,15 +91,15 @@ out["batchnorm"] = {"x1": flat(x1), "x2": flat(x2), "y1": flat(y1), "y2": flat(y
 
 
 # ---- AdamW (single-tensor path) on given gradients ----
-def adamw_case(seed, steps, **kw):
+def adamw_case(seed, steps, dtype=torch.float32, **kw):
     torch.manual_seed(seed)
-    w = torch.randn(4, 3).requires_grad_()
-    b = torch.randn(4).requires_grad_()
+    w = torch.randn(4, 3, dtype=dtype).requires_grad_()
+    b = torch.randn(4, dtype=dtype).requires_grad_()
     p0 = [flat(w), flat(b)]
     opt = torch.optim.AdamW([w, b], foreach=False, **kw)
     grads, after = [], []
     for s in range(steps):
-        gw, gb = torch.randn(4, 3), torch.randn(4)
+        gw, gb = torch.randn(4, 3, dtype=dtype), torch.randn(4, dtype=dtype)
         if s == 2:
             gb = None  # a parameter without a gradient is skipped
         grads.append([flat(gw), None if gb is None else flat(gb)])
@@ -118,6 +118,8 @@ out["adamw"] = {
     "defaults": adamw_case(3, 5, lr=1e-3),
     "amsgrad": adamw_case(5, 6, lr=3e-3, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.0, amsgrad=True),
     "maximize": adamw_case(6, 5, lr=5e-3, weight_decay=0.02, maximize=True),
+    # float64 exposes the bias corrections' last bit (Python's pow vs JavaScript's)
+    "float64": adamw_case(10, 40, dtype=torch.float64, lr=2e-2, betas=(0.9, 0.999), weight_decay=0.1),
 }
 
 

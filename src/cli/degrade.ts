@@ -101,8 +101,9 @@ export async function runDegrade(o: DegradeOptions, log: (line: string) => void 
           b.gt.dispose(); b.lq.dispose();
         }
       } catch (e) {
-        failed.push({ name, error: oneLine(e) });
-        log(`vpdsr degrade: ${name}: ${oneLine(e)}`);
+        const msg = oneLine(e);
+        failed.push({ name, error: msg });
+        log(`vpdsr degrade: ${msg.includes(name) ? msg : `${name}: ${msg}`}`);
       }
     }
   } finally {

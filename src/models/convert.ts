@@ -32,6 +32,14 @@ export interface LoadOptions {
   onWarning?: (message: string) => void;
 }
 
+/** Network widths other than the released ones (tests, small models); the presets use the released. */
+export interface WidthOptions {
+  unetConfig?: Partial<UNetConfig>;
+  vqConfig?: VQConfig;
+  /** LR padding multiple stored in model.json (default 64). */
+  padding?: number;
+}
+
 /** Where a missing public file is published (never downloaded: vpdsr has no network access). */
 function publishedAt(role: 'unet' | 'autoencoder', preset: Preset): string {
   return role === 'unet' ? `${preset.unetFile} is published at ${preset.unetUrl}` : `${VQ_F4.file} is published at ${VQ_F4.url}`;
@@ -92,7 +100,7 @@ export function fileDigest(file: string): { bytes: number; sha256: string } {
 }
 
 /** model.json for a preset's released networks. */
-export function presetModelJson(preset: Preset, sources: SourceFile[], createdBy: string): ModelJson {
+export function presetModelJson(preset: Preset, sources: SourceFile[], createdBy: string, widths: WidthOptions = {}): ModelJson {
   return {
     format: MODEL_FORMAT,
     kind: 'diffusion-sr',
@@ -102,21 +110,21 @@ export function presetModelJson(preset: Preset, sources: SourceFile[], createdBy
     schedule: { ...preset.schedule },
     sampler: preset.sampler,
     oneStep: preset.oneStep,
-    padding: 64,
-    unet: { class: 'UNetModelSwin', config: { ...unetConfig(RELEASED_UNET) } as unknown as JsonObject, file: UNET_FILE },
-    autoencoder: { kind: 'vq-f4', class: 'VQModelTorch', config: JSON.parse(JSON.stringify(VQ_F4_CONFIG)) as JsonObject, file: AUTOENCODER_FILE },
+    padding: widths.padding ?? 64,
+    unet: { class: 'UNetModelSwin', config: { ...unetConfig(widths.unetConfig ?? RELEASED_UNET) } as unknown as JsonObject, file: UNET_FILE },
+    autoencoder: { kind: 'vq-f4', class: 'VQModelTorch', config: JSON.parse(JSON.stringify(checkVQConfig(widths.vqConfig ?? VQ_F4_CONFIG))) as JsonObject, file: AUTOENCODER_FILE },
     provenance: { createdBy, created: new Date().toISOString(), sources, note: `${preset.provenance}; converted from the public ${preset.unetFile} and ${VQ_F4.file}` },
   };
 }
 
 /** A preset's networks from the public .pth files (lenient reading, §6.3). */
-export function loadPublicModel(presetName: string, unetFile: string, vqFile: string, opts: LoadOptions & { sources?: SourceFile[] } = {}): LoadedModel {
+export function loadPublicModel(presetName: string, unetFile: string, vqFile: string, opts: LoadOptions & WidthOptions & { sources?: SourceFile[] } = {}): LoadedModel {
   const preset = getPreset(presetName);
   checkPublicFile(unetFile, 'unet', preset);
   checkPublicFile(vqFile, 'autoencoder', preset);
   const warn = opts.onWarning ?? ((m: string) => process.emitWarning(m));
-  const json = presetModelJson(preset, opts.sources ?? [], 'vpdsr');
-  const unet = new UNetModelSwin(RELEASED_UNET);
+  const json = presetModelJson(preset, opts.sources ?? [], 'vpdsr', opts);
+  const unet = new UNetModelSwin(opts.unetConfig ?? RELEASED_UNET);
   let vq: VQModelTorch | undefined;
   try {
     const sd = publicStateDict(unetFile, unet, 'UNetModelSwin');
@@ -127,7 +135,7 @@ export function loadPublicModel(presetName: string, unetFile: string, vqFile: st
     } finally {
       disposeAll(sd);
     }
-    vq = new VQModelTorch(VQ_F4_CONFIG);
+    vq = new VQModelTorch(opts.vqConfig ?? VQ_F4_CONFIG);
     const vsd = publicStateDict(vqFile, vq, 'VQ-f4 autoencoder');
     try {
       vq.loadStateDict(vsd);
@@ -218,7 +226,7 @@ export interface ConvertResult {
  * `vpdsr convert`: a preset + public UNet and VQ .pth → a model folder (model.json,
  * unet.safetensors with the 24 buffers included, autoencoder.safetensors), written atomically.
  */
-export function convertPublic(presetName: string, unetFile: string, vqFile: string, outDir: string, opts: LoadOptions & { force?: boolean; createdBy?: string } = {}): ConvertResult {
+export function convertPublic(presetName: string, unetFile: string, vqFile: string, outDir: string, opts: LoadOptions & WidthOptions & { force?: boolean; createdBy?: string } = {}): ConvertResult {
   const preset = getPreset(presetName);
   checkPublicFile(unetFile, 'unet', preset);
   checkPublicFile(vqFile, 'autoencoder', preset);

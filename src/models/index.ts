@@ -64,14 +64,18 @@ export function loadUpscaler(spec: UpscalerSpec): Upscaler {
   return new DiffusionUpscaler(parts);
 }
 
-interface PartsOptions { device: string; dtype: PipelineDType; sampler?: SamplerKind; steps?: number; onWarning?: (message: string) => void }
+interface PartsOptions {
+  device: string; dtype: PipelineDType; sampler?: SamplerKind; steps?: number; onWarning?: (message: string) => void;
+  /** 'contiguous' reproduces upstream's NCHW layout (the bench baseline). */
+  layout?: 'channels_last' | 'contiguous';
+}
 
 /** Module.to for both module bases in the tree (engine/nn's to(), models/nn's toDType/toDevice). */
-function moveModule(m: object, device: string, dtype: 'float32' | 'bfloat16'): void {
+export function moveModule(m: object, device: string, dtype: 'float32' | 'bfloat16', layout: 'channels_last' | 'contiguous' = 'channels_last'): void {
   const mm = m as { to?: (o: { dtype?: string; device?: string; memoryFormat?: string }) => unknown; toDType?: (d: string) => unknown; toDevice?: (d: string) => unknown };
   if (typeof mm.to === 'function') {
     // Channels-last weights for oneDNN's convolutions (activations are channels-last too).
-    mm.to({ dtype, device, memoryFormat: 'channels_last' });
+    mm.to({ dtype, device, memoryFormat: layout });
   } else {
     mm.toDType?.(dtype);
     mm.toDevice?.(device);
@@ -84,6 +88,12 @@ export function loadDiffusionParts(source: { folder: string } | { preset: string
   const m: LoadedModel = 'folder' in source
     ? loadModelFolder(source.folder, { onWarning: warn })
     : loadPublicModel(source.preset, source.unet, source.vq, { onWarning: warn });
+  return partsFromModel(m, o);
+}
+
+/** Pipeline parts from loaded networks (takes ownership: disposing the parts frees them). */
+export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts {
+  const warn = o.onWarning ?? ((msg: string) => process.emitWarning(msg));
   try {
     const choice = chooseSampler({ name: m.json.name, sampler: m.json.sampler, oneStep: m.json.oneStep, schedule: m.json.schedule }, o.sampler, o.steps);
     if (choice.warning) warn(choice.warning);
@@ -94,7 +104,7 @@ export function loadDiffusionParts(source: { folder: string } | { preset: string
     const dt = ENGINE_DTYPE[o.dtype];
     for (const net of [m.unet, m.vq]) {
       net.requiresGrad_(false);
-      moveModule(net, o.device, dt);
+      moveModule(net, o.device, dt, o.layout);
     }
     const { unet, vq } = m;
     return {
@@ -105,6 +115,7 @@ export function loadDiffusionParts(source: { folder: string } | { preset: string
       device: o.device,
       dtype: o.dtype,
       padding: m.json.padding,
+      layout: o.layout,
       dispose: () => { unet.dispose(); vq.dispose(); },
     };
   } catch (e) {

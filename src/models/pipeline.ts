@@ -183,6 +183,8 @@ export interface DiffusionParts {
   dtype: PipelineDType;
   /** LR padding multiple: 64 for every released model (8-px windows × 2³ downsamplings). */
   padding: number;
+  /** Activation layout (default channels-last, oneDNN's fast path; 'contiguous' = upstream's NCHW). */
+  layout?: 'channels_last' | 'contiguous';
   /** Frees the modules. */
   dispose(): void;
 }
@@ -208,7 +210,7 @@ export function runTileStages(parts: DiffusionParts, lq: Tensor, noise: NoiseSou
     const padded32 = padToMultiple(lq.to({ device: parts.device, dtype: 'float32' }), parts.padding);
     const lqPadded = padded32.to({ dtype: dt });
     // Channels-last from here: the convolutions of both networks are fastest in it (oneDNN).
-    const lqUp = bicubicX4(padded32).to({ dtype: dt, memoryFormat: 'channels_last' });
+    const lqUp = bicubicX4(padded32).to({ dtype: dt, memoryFormat: parts.layout ?? 'channels_last' });
     const zy = parts.codec.encode(lqUp);
     const z0 = parts.sample(zy, lqPadded, parts.denoise, noise);
     const decoded = parts.codec.decode(z0);

@@ -16,8 +16,9 @@ const refs = JSON.parse(readFileSync(path.join(repoRoot, 'test', 'fixtures', 'nn
 /** Bitwise equality of a float32 tensor with reference values; the message gives the max |diff|. */
 function assertBitwise(t: Tensor, ref: Flat, what: string): void {
   assert.deepEqual(t.shape, ref.shape, `${what}: shape`);
-  const got = t.toFloat32Array();
-  const want = Float32Array.from(ref.data);
+  assert.equal(t.dtype, ref.dtype, `${what}: dtype`);
+  const got = ref.dtype === 'float64' ? (t.toArray() as Float64Array) : t.toFloat32Array();
+  const want = ref.dtype === 'float64' ? Float64Array.from(ref.data) : Float32Array.from(ref.data);
   let bad = 0, maxDiff = 0;
   for (let i = 0; i < want.length; i++) {
     if (!Object.is(got[i], want[i])) { bad++; maxDiff = Math.max(maxDiff, Math.abs(got[i]! - want[i]!)); }
@@ -33,7 +34,7 @@ function assertClose(t: Tensor, ref: Flat, atol: number, what: string): void {
   assert.ok(maxDiff <= atol, `${what}: max |diff| ${maxDiff} > ${atol}`);
 }
 
-const fromFlat = (f: Flat): Tensor => torch.fromTypedArray(Float32Array.from(f.data), f.shape);
+const fromFlat = (f: Flat): Tensor => torch.fromTypedArray(f.dtype === 'float64' ? Float64Array.from(f.data) : Float32Array.from(f.data), f.shape);
 
 // The nested model of the reference script, with the same attribute names.
 class Block extends nn.Module {
@@ -268,6 +269,35 @@ test('to(): dtype for floating state only, channels_last for 4-D; requiresGrad k
   } finally { bn.dispose(); }
 });
 
+test('to() converts a tied (shared) parameter once; both owners see the new tensor', () => {
+  class Tied extends nn.Module {
+    a = new nn.Linear(3, 3);
+    b = new nn.Linear(3, 3);
+    constructor() { super(); this.b.weight.dispose(); this.b.weight = this.a.weight; }
+  }
+  const m = new Tied();
+  try {
+    assert.deepEqual(m.namedParameters().map(([k]) => k), ['a.weight', 'a.bias', 'b.bias'], 'shared parameter listed once');
+    assert.deepEqual([...m.stateDict().keys()], ['a.weight', 'a.bias', 'b.weight', 'b.bias'], 'state dict lists it under both names');
+    m.to({ dtype: 'float64' });
+    assert.equal(m.a.weight, m.b.weight);
+    assert.equal(m.a.weight.dtype, 'float64');
+  } finally { m.dispose(); }
+});
+
+test('ModuleList and Sequential name children 0…n−1 in numeric order; ModuleDict by key', () => {
+  const list = new nn.ModuleList(Array.from({ length: 12 }, () => new nn.Linear(1, 1, { bias: false })));
+  const dict = new nn.ModuleDict({ z: new nn.Identity(), a: new nn.Linear(1, 1, { bias: false }) });
+  try {
+    assert.deepEqual([...list.stateDict().keys()], Array.from({ length: 12 }, (_, i) => `${i}.weight`));
+    assert.equal(list.at(-1), [...list][11]);
+    assert.deepEqual([...dict.stateDict().keys()], ['a.weight']);
+    assert.deepEqual(dict.keys(), ['z', 'a']);
+    assert.throws(() => dict.get('q'), /ModuleDict: no module named "q"/);
+    assert.throws(() => list.at(12), /ModuleList: index 12 out of range for 12 modules/);
+  } finally { list.dispose(); dict.dispose(); }
+});
+
 test('requiresGrad_, zeroGrad, apply, numParameters', () => {
   const m = new nn.Linear(3, 2);
   try {
@@ -346,6 +376,12 @@ test('constructor and forward arguments are checked with one clear error line', 
     m.registerBuffer('b', torch.zeros([1]));
     assert.throws(() => m.registerBuffer('a.b', null), /registerBuffer\(\): argument 'name' must be a non-empty string without '\.'/);
     assert.deepEqual([...m.stateDict().keys()], ['b']);
+    m.registerParameter('w', torch.ones([2]));
+    m.registerModule('layer1', new nn.Linear(1, 1));
+    assert.deepEqual([...m.stateDict().keys()], ['w', 'b', 'layer1.weight', 'layer1.bias'], 'params, buffers, then children');
+    assert.throws(() => m.registerParameter('b', null), /registerParameter\(\): argument 'name' "b" is already a buffer/);
+    assert.throws(() => m.registerModule('dispose', null), /"dispose" is a reserved Module attribute/);
+    assert.throws(() => m.registerModule('train', null), /registerModule\(\): argument 'name' "train" is a reserved Module attribute/);
     m.dispose();
   } finally { lin.dispose(); }
 });

@@ -16,8 +16,9 @@ const refs = JSON.parse(readFileSync(path.join(repoRoot, 'test', 'fixtures', 'nn
 
 function assertBitwise(t: Tensor, ref: Flat, what: string): void {
   assert.deepEqual(t.shape, ref.shape, `${what}: shape`);
-  const got = t.toFloat32Array();
-  const want = Float32Array.from(ref.data);
+  assert.equal(t.dtype, ref.dtype, `${what}: dtype`);
+  const got = ref.dtype === 'float64' ? (t.toArray() as Float64Array) : t.toFloat32Array();
+  const want = ref.dtype === 'float64' ? Float64Array.from(ref.data) : Float32Array.from(ref.data);
   let bad = 0, maxDiff = 0;
   for (let i = 0; i < want.length; i++) {
     if (!Object.is(got[i], want[i])) { bad++; maxDiff = Math.max(maxDiff, Math.abs(got[i]! - want[i]!)); }
@@ -25,7 +26,7 @@ function assertBitwise(t: Tensor, ref: Flat, what: string): void {
   assert.equal(bad, 0, `${what}: ${bad} of ${want.length} values differ, max |diff| ${maxDiff}`);
 }
 
-const fromFlat = (f: Flat): Tensor => torch.fromTypedArray(Float32Array.from(f.data), f.shape);
+const fromFlat = (f: Flat): Tensor => torch.fromTypedArray(f.dtype === 'float64' ? Float64Array.from(f.data) : Float32Array.from(f.data), f.shape);
 const leaf = (f: Flat): Tensor => torch.keep(fromFlat(f)).requiresGrad_(true);
 
 interface AdamCase {
@@ -44,7 +45,7 @@ function setGrads(params: Tensor[], grads: (Flat | null)[]): void {
   torch.scope(() => params.forEach((p, i) => { const g = grads[i]; p.grad = g ? fromFlat(g) : null; }));
 }
 
-for (const name of ['wd', 'defaults', 'amsgrad', 'maximize']) {
+for (const name of ['wd', 'defaults', 'amsgrad', 'maximize', 'float64']) {
   test(`AdamW equals PyTorch bit for bit (${name}) at every step, state included`, () => {
     const c = refs.adamw[name] as AdamCase;
     const params = c.p0.map(leaf);

@@ -74,6 +74,29 @@ export class Module {
     return t;
   }
 
+  /** add_module / register_module(name, module): for names only known at run time (e.g. `layer${i}`). */
+  registerModule<M extends Module>(name: string, m: M | null): M | null {
+    this.checkName('registerModule', name);
+    if (m !== null && !(m instanceof Module)) throw new ArgumentError('registerModule', 'module', 'must be a Module or null');
+    (this as Record<string, unknown>)[name] = m;
+    return m;
+  }
+
+  /** register_parameter(name, tensor): marks the tensor with Parameter() (keeping its requiresGrad if it already is one). */
+  registerParameter(name: string, t: Tensor | null): Tensor | null {
+    this.checkName('registerParameter', name);
+    if (t !== null && (!(t instanceof Tensor) || t.isDisposed)) throw new ArgumentError('registerParameter', 'param', 'must be a live Tensor or null');
+    const p = t === null ? null : isParameter(t) ? t : Parameter(t);
+    (this as Record<string, unknown>)[name] = p;
+    return p;
+  }
+
+  private checkName(op: string, name: unknown): void {
+    if (typeof name !== 'string' || name === '' || name.includes('.')) throw new ArgumentError(op, 'name', `must be a non-empty string without '.', got ${JSON.stringify(name)}`);
+    if (this._bufferNames.has(name)) throw new ArgumentError(op, 'name', `"${name}" is already a buffer`);
+    if (name === 'training' || name === '_bufferNames' || typeof (this as Record<string, unknown>)[name] === 'function') throw new ArgumentError(op, 'name', `"${name}" is a reserved Module attribute`);
+  }
+
   /** This module's own parameters (not recursive), in definition order. */
   private ownParameters(): [string, Tensor][] {
     const out: [string, Tensor][] = [];
@@ -259,20 +282,24 @@ export class Module {
    */
   to(opts: ToOptions): this {
     if (opts === null || typeof opts !== 'object') throw new ArgumentError('to', 'options', 'must be an object { dtype?, device?, memoryFormat? }');
+    const converted = new Map<Tensor, Tensor>(); // shared (tied) tensors are converted once
     noGrad(() => {
       for (const m of this.modules()) {
         const rec = m as unknown as Record<string, unknown>;
         for (const [k, v] of m._members()) {
           const isBuf = m._bufferNames.has(k);
           if (!(v instanceof Tensor) || (!isBuf && !isParameter(v))) continue;
+          const done = converted.get(v);
+          if (done) { rec[k] = done; continue; }
           const want: ToOptions = {};
           if (opts.dtype !== undefined && isFloating(v.dtype) && v.dtype !== opts.dtype) want.dtype = opts.dtype;
           if (opts.device !== undefined && !sameDevice(v.device, opts.device)) want.device = opts.device;
           if (opts.memoryFormat !== undefined && opts.memoryFormat !== 'preserve' && v.ndim === 4 && !v.isContiguous(opts.memoryFormat)) want.memoryFormat = opts.memoryFormat;
           if (want.dtype === undefined && want.device === undefined && want.memoryFormat === undefined) continue;
           const t = v.to(want);
-          if (isBuf) rec[k] = keep(t);
-          else rec[k] = Parameter(t, v.requiresGrad);
+          const nt = isBuf ? keep(t) : Parameter(t, v.requiresGrad);
+          rec[k] = nt;
+          converted.set(v, nt);
           v.dispose();
         }
       }

@@ -41,11 +41,6 @@ function checkData(name: string, data: unknown): Tensor {
   if (h < 1 || w < 1) throw new ImageError(name, `image data has an empty size ${h}×${w}`);
   if (h > 65535 || w > 65535) throw new ImageError(name, `image ${w}×${h} is larger than the formats allow (65535 per side)`);
   if (!['float32', 'float64', 'float16', 'bfloat16'].includes(data.dtype)) throw new ImageError(name, `image data must be floating point in [0, 1], got ${data.dtype}`);
-  const bad = data.isnan();
-  try {
-    const any = bad.any();
-    try { if (any.item()) throw new ImageError(name, 'image data contains NaN'); } finally { any.dispose(); }
-  } finally { bad.dispose(); }
   return data;
 }
 
@@ -76,7 +71,8 @@ async function encode(name: string, data: unknown, opts: EncodeOptions, file?: s
   if (exif && format === 'tiff') throw new ImageError(name, 'TIFF output cannot carry EXIF (libvips does not write it); use png, jpeg or webp');
   const icc = opts.icc && opts.icc.length > 0 ? opts.icc : undefined;
 
-  const { pixels, width, height, channels } = tensorToPixels(t, bitDepth);
+  const { pixels, width, height, channels, nan } = tensorToPixels(t, bitDepth);
+  if (nan) throw new ImageError(name, 'image data contains NaN');
   const alpha = channels === 2 || channels === 4;
   if (alpha && !ALPHA_FORMATS.includes(format)) throw new ImageError(name, `${format} cannot store an alpha channel (use png, webp or tiff, or drop the alpha)`);
   const grey = channels <= 2;

@@ -200,7 +200,11 @@ export class UNetModelSwin extends Module {
     this.checkInputs(x, timesteps, lq);
     const dtype = this.dtype;
     return torch.scope(() => {
-      let emb = this.time_embed.forward(timestepEmbedding(timesteps, this.config.model_channels));
+      // The sinusoids are f32 (as upstream); time_embed runs in its own dtype (f32 unless the module was cast).
+      let te = timestepEmbedding(timesteps, this.config.model_channels);
+      const ted = (this.time_embed.at(0) as Linear).weight.dtype;
+      if (te.dtype !== ted) te = te.to({ dtype: ted });
+      let emb = this.time_embed.forward(te);
       if (emb.dtype !== dtype) emb = emb.to({ dtype });
       const lqIn = lq.dtype === dtype ? lq : lq.to({ dtype });
       const feat = this.feature_extractor.forward(lqIn);

@@ -54,14 +54,14 @@ export class VQModelTorch extends Module {
     return x;
   }
 
-  /** encode(x) = quant_conv(encoder(x)), no quantisation; x [B, 3, H, W] → [B, embed_dim, ⌈H/4⌉, ⌈W/4⌉]. */
+  /** encode(x) = quant_conv(encoder(x)), no quantisation; x [B, 3, H, W] → [B, embed_dim, ⌊⌊H/2⌋/2⌋, ⌊⌊W/2⌋/2⌋]. */
   encode(x: Tensor): Tensor {
     this.checkInput('encode', x, this.encoder.in_channels);
     // Each Downsample pads one row/column and runs a 3×3 stride-2 conv: sides must stay ≥ 2.
     let hh = x.size(2), ww = x.size(3);
     for (let i = 0; i < this.encoder.num_resolutions - 1; i++) {
       if (hh < 2 || ww < 2) throw new VQError(`VQ encode: image [${x.size(2)}, ${x.size(3)}] is too small (each side must be at least ${2 ** (this.encoder.num_resolutions - 1)})`);
-      hh = Math.ceil(hh / 2); ww = Math.ceil(ww / 2);
+      hh = Math.floor(hh / 2); ww = Math.floor(ww / 2);
     }
     return torch.scope(() => {
       const xin = x.dtype === this.paramDtype ? x : x.to({ dtype: this.paramDtype });
