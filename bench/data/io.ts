@@ -3,6 +3,7 @@
 // so the cost of the tensor conversion and the exact quantisation is visible.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp, { type Sharp } from 'sharp';
 import { readImage, encodeImage } from '../../src/io/image/index.js';
 
@@ -26,7 +27,9 @@ async function timeIt(seconds: number, fn: () => Promise<void>): Promise<{ perOp
 /** Runs the bench and returns one JSON line per (format, direction, path). */
 export async function benchImageIO(opts: IoBenchOptions = {}): Promise<string[]> {
   const w = opts.width ?? 1920, h = opts.height ?? 1080, secs = opts.seconds ?? 1.5;
-  const src = opts.source ?? path.resolve(process.env.VPDSR_SHARED ?? path.resolve('..', 'shared'), 'samples', 'coffee.png');
+  // dist/bench/data/io.js → the repository root is three folders up; ../shared sits beside it.
+  const shared = process.env.VPDSR_SHARED ?? path.resolve(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared');
+  const src = opts.source ?? path.join(shared, 'samples', 'coffee.png');
   const raw = await sharp(readFileSync(src)).resize(w, h, { fit: 'fill' }).removeAlpha().raw().toBuffer();
   const mb = (w * h * 3) / 1e6;
   const lines: string[] = [];

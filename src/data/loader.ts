@@ -80,6 +80,10 @@ export class WorkerPool {
 
   constructor(readonly size: number) {
     if (!Number.isInteger(size) || size < 1 || size > 64) throw new RangeError(`WorkerPool: size must be an integer in [1, 64], got ${size}`);
+    // Workers set one intra-op thread. ATen keeps that count in a process-wide value that each
+    // thread adopts lazily on its first parallel op, so make this thread adopt its own count now,
+    // before any worker lowers it.
+    torch.setNumThreads(torch.getNumThreads());
     for (let i = 0; i < size; i++) {
       const w = new Worker(new URL(import.meta.url), { workerData: { vpdsrLoaderWorker: true } });
       w.on('message', (m: Reply) => this.onReply(w, m));

@@ -16,19 +16,22 @@ interface Taps {
   weight: Tensor;
 }
 
-/** Σ_t weight[o, t] · x[..., index[o, t], ...] along dim (-2 or -1). float32 products, summed over t. */
+/**
+ * Σ_t weight[o, t] · x[..., index[o, t], ...] along dim (-2 or -1): all taps gathered in one
+ * index_select, float32 products, summed over t. (Gathering tap by tap keeps temporaries smaller
+ * but measured 3–5× slower.)
+ */
 function applyTaps(x: Tensor, dim: -2 | -1, taps: Taps): Tensor {
   return torch.scope(() => {
     const [out, t] = taps.weight.shape as [number, number];
     const g = x.indexSelect(x.ndim + dim, taps.index.reshape([-1]));
-    if (dim === -2) {
-      const s = g.shape;
-      const v = g.reshape([...s.slice(0, -2), out, t, s[s.length - 1]!]);
-      return v.mul(taps.weight.reshape([out, t, 1])).sum(-2);
-    }
     const s = g.shape;
+    if (dim === -2) {
+      const v = g.reshape([...s.slice(0, -2), out, t, s[s.length - 1]!]);
+      return v.mul_(taps.weight.reshape([out, t, 1])).sum(-2);
+    }
     const v = g.reshape([...s.slice(0, -1), out, t]);
-    return v.mul(taps.weight).sum(-1);
+    return v.mul_(taps.weight).sum(-1);
   });
 }
 
@@ -145,6 +148,12 @@ export function imresize(img: Tensor, scale: number, antialiasing = true): Tenso
     const tw = unpadTaps(calculateWeightsIndices(inW, outW, scale, 4, antialiasing), inW);
     return applyTaps(applyTaps(img.contiguous(), -2, th), -1, tw);
   });
+}
+
+/** imresize for an [H, W, C] image (ResShift utils/util_image.imresize_np's layout; same values to float32 rounding). */
+export function imresizeHWC(img: Tensor, scale: number, antialiasing = true): Tensor {
+  if (!(img instanceof Tensor) || img.isDisposed || img.ndim !== 3) throw new ArgumentError('imresizeHWC', 'img', 'must be an [H, W, C] tensor');
+  return torch.scope(() => imresize(img.permute([2, 0, 1]), scale, antialiasing).permute([1, 2, 0]).contiguous());
 }
 
 // ---------------------------------------------------------------------------------------------

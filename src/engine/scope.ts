@@ -51,6 +51,7 @@ function collect(x: unknown, out: Set<Disposable>, depth = 0): void {
  * tensors land in this scope.
  */
 export function scope<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError(`scope(fn): fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
   const frame: ScopeFrame = { items: new Set() };
   stack.push(frame);
   let result: T;

@@ -13,11 +13,13 @@ import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
 import { readCheckpoint, stateDictFrom } from '../io/checkpoint/index.js';
 import { rawToTensor, saveSafetensors } from '../io/checkpoint/tensors.js';
+import { readSafetensorsRaw } from '../io/checkpoint/safetensors.js';
+import type { RawTensor } from '../io/checkpoint/raw.js';
 import { UNetModelSwin, RELEASED_UNET, unetConfig, type UNetConfig } from './unet/index.js';
 import { VQModelTorch, VQ_F4 as VQ_F4_CONFIG, checkVQConfig, type VQConfig } from './vq/index.js';
 import { getPreset, VQ_F4, type Preset } from './presets.js';
 import {
-  AUTOENCODER_FILE, MODEL_FORMAT, UNET_FILE, readModelJson, writeModelFolder,
+  AUTOENCODER_FILE, MODEL_FORMAT, UNET_FILE, checkOutputFolder, readModelJson, writeModelFolder,
   type JsonObject, type ModelJson, type SourceFile,
 } from './format.js';
 
@@ -154,7 +156,13 @@ export function loadPublicModel(presetName: string, unetFile: string, vqFile: st
 
 /** Exactly the model's keys (parameters and buffers), float32 for floats — our format's rule. */
 function strictStateDict(file: string, model: { stateDict(): Map<string, Tensor> }, what: string): Map<string, Tensor> {
-  const raw = stateDictFrom(readCheckpoint(file), { unwrap: [], stripPrefixes: [] });
+  // Our files are safetensors, read as such (no format sniffing: nothing else is accepted).
+  let raw: Map<string, RawTensor>;
+  try {
+    raw = readSafetensorsRaw(file).tensors;
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message.replace(`${file}: `, '')}`);
+  }
   const own = model.stateDict();
   const problems: string[] = [];
   for (const k of own.keys()) if (!raw.has(k)) problems.push(`missing key ${k}`);
@@ -230,6 +238,7 @@ export function convertPublic(presetName: string, unetFile: string, vqFile: stri
   const preset = getPreset(presetName);
   checkPublicFile(unetFile, 'unet', preset);
   checkPublicFile(vqFile, 'autoencoder', preset);
+  checkOutputFolder(outDir, opts.force ?? false); // before the slow part
   const t0 = performance.now();
   const sources: SourceFile[] = [
     { role: 'unet', name: path.basename(unetFile), ...fileDigest(unetFile) },

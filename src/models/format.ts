@@ -157,14 +157,19 @@ export function readModelJson(dir: string): ModelJson {
  * to `dir` at the end; an existing non-empty `dir` is refused unless `overwrite`, and is then
  * replaced only after the new folder is complete.
  */
+/** Refuses an output folder that exists and is not empty (unless overwrite); true when it exists. */
+export function checkOutputFolder(dir: string, overwrite = false): boolean {
+  const target = path.resolve(dir);
+  if (!fs.existsSync(target)) return false;
+  if (!fs.statSync(target).isDirectory()) throw new ModelFormatError(`${dir}: exists and is not a folder`);
+  if (fs.readdirSync(target).length > 0 && !overwrite) throw new ModelFormatError(`${dir}: folder exists and is not empty (choose another --out, or pass --force)`);
+  return true;
+}
+
 export function writeModelFolder(dir: string, json: ModelJson, writeWeights: (tmpDir: string) => void, overwrite = false): void {
   checkModelJson(json, MODEL_JSON);
   const target = path.resolve(dir);
-  const exists = fs.existsSync(target);
-  if (exists) {
-    if (!fs.statSync(target).isDirectory()) throw new ModelFormatError(`${dir}: exists and is not a folder`);
-    if (fs.readdirSync(target).length > 0 && !overwrite) throw new ModelFormatError(`${dir}: folder exists and is not empty (choose another --out, or pass --force)`);
-  }
+  const exists = checkOutputFolder(dir, overwrite);
   const parent = path.dirname(target);
   fs.mkdirSync(parent, { recursive: true });
   const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;

@@ -31,8 +31,7 @@
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
 import { planTiles, TileMerger, TILE_MERGES, type TileMerge } from './tiling.js';
-import { UPSTREAM_DEFAULTS, type SamplerKind } from './presets.js';
-import type { GaussianDiffusion } from './diffusion/index.js';
+import { UPSTREAM_DEFAULTS } from './presets.js';
 
 export type PipelineDType = 'fp32' | 'bf16';
 export const PIPELINE_DTYPES: readonly PipelineDType[] = ['fp32', 'bf16'];
@@ -143,35 +142,8 @@ export type NoiseSource = (shape: number[]) => Tensor;
 /** z0 = sample(z_y, lq, denoiser, noise): one of the samplers of §1.4–§1.6. */
 export type LatentSampler = (zy: Tensor, lq: Tensor, denoise: Denoiser, noise: NoiseSource) => Tensor;
 
-/**
- * The sampler of a kind over a GaussianDiffusion, drawing noise in upstream's order (§4.2):
- * - 'one-step' (§1.6, SinSR inference.py --one_step): ε_T, x̂_0 = f(scale(x_T), T−1), then the
- *   draw p_sample makes and discards — 2 draws, so a seeded stream matches upstream's tile to tile;
- * - 'ddim' (§1.5, SinSR ddim_sample_loop): ε_T only, T deterministic steps;
- * - 'stochastic' (§1.4, ResShift p_sample_loop): ε_T, then one draw per step incl. t = 0.
- * x̂_0 is never clamped in latent space (clip_denoised is false with an autoencoder).
- */
-export function latentSampler(diffusion: GaussianDiffusion, kind: SamplerKind): LatentSampler {
-  const T = diffusion.numTimesteps;
-  return (zy, lq, denoise, noise) => torch.scope(() => {
-    const B = zy.size(0);
-    const at = (i: number): number[] => new Array<number>(B).fill(i);
-    let z = diffusion.priorSample(zy, noise(zy.shape));
-    if (kind === 'one-step') {
-      const x0 = diffusion.pMeanVariance(denoise, z, at(T - 1), lq).predXstart;
-      noise(zy.shape).dispose();
-      return x0;
-    }
-    for (let i = T - 1; i >= 0; i--) {
-      z = torch.scope(() => {
-        const out = diffusion.pMeanVariance(denoise, z, at(i), lq);
-        if (kind === 'ddim') return diffusion.ddimSampleFromPred(out.predXstart, z, zy, diffusion.ddimCoefficients(at(i), z));
-        return diffusion.pSampleFromMean(out, at(i), noise(zy.shape));
-      });
-    }
-    return z;
-  });
-}
+/** The samplers (one-step, ddim, stochastic) are src/models/diffusion's, over a GaussianDiffusion. */
+export { latentSampler } from './diffusion/index.js';
 
 /** The parts of a diffusion upscaler, on their device and in their dtype. */
 export interface DiffusionParts {

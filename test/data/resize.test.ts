@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../src/engine/index.js';
 import { Tensor } from '../../src/engine/index.js';
-import { imresize, calculateWeightsIndices, resizeArea, resizeAreaHWC, resizeTorch, bicubic } from '../../src/data/resize.js';
+import { imresize, imresizeHWC, calculateWeightsIndices, resizeArea, resizeAreaHWC, resizeTorch, bicubic } from '../../src/data/resize.js';
 
 function rand(shape: number[], seed: number): Tensor {
   return torch.rand(shape, { generator: new torch.Generator(seed) });
@@ -73,7 +73,7 @@ test('imresize matches a float64 MATLAB-bicubic reference at scales the golden s
     const [c, h, w] = [2, 29, 41];
     const img = rand([c, h, w], 7);
     const src = img.toFloat32Array();
-    for (const [scale, aa] of [[0.4, true], [0.3, true], [0.8, false], [1.7, true], [2.5, true], [0.55, true], [1, true]] as const) {
+    for (const [scale, aa] of [[0.4, true], [0.3, true], [0.8, false], [0.1, false], [1.7, true], [2.5, true], [0.55, true], [1, true]] as const) {
       const got = imresize(img, scale, aa);
       const ref = matlabRef(src, c, h, w, scale, aa);
       assert.deepEqual(got.shape, [c, ref.oh, ref.ow], `scale ${scale}`);
@@ -93,6 +93,8 @@ test('imresize: scale 1 is the identity, constants stay constant, batches resize
       const y = imresize(flat, s);
       assert.ok(y.sub(0.3).abs().max().item() < 1e-6, `constant at scale ${s}`);
     }
+    const hwc = rand([10, 14, 3], 6);
+    assert.equal(imresizeHWC(hwc, 0.5).sub(imresize(hwc.permute([2, 0, 1]), 0.5).permute([1, 2, 0])).abs().max().item(), 0);
     const batch = rand([2, 3, 16, 16], 5);
     const yb = imresize(batch, 0.5);
     assert.deepEqual(yb.shape, [2, 3, 8, 8]);

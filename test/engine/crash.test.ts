@@ -227,7 +227,8 @@ function runDriver(): void {
   const progress = openSync(process.env.VPDSR_CRASH_PROGRESS!, 'w');
   const start = Number(process.env.VPDSR_CRASH_START ?? 0);
   const skip = Number(process.env.VPDSR_CRASH_SKIP ?? -1);
-  const randomCases = Number(process.env.VPDSR_FUZZ_CASES ?? 120);
+  const randomCases = Number(process.env.VPDSR_FUZZ_CASES ?? 200);
+  const maxBaselines = Number(process.env.VPDSR_FUZZ_BASELINES ?? 3);
   const only = process.env.VPDSR_CRASH_ONLY;
   const all = targets();
   const bad: string[] = [];
@@ -242,22 +243,23 @@ function runDriver(): void {
   };
   for (const t of all) {
     if (only && t.name !== only) continue;
+    const t0 = Date.now(), c0 = calls;
     torch.scope(() => {
       const pool = makePool();
       const cases: { thisArg?: unknown; args: unknown[] }[] = [];
-      const receivers: unknown[] = t.method
-        ? [pool.values[pool.names.indexOf('f4')], pool.values[pool.names.indexOf('disposed')], pool.values[pool.names.indexOf('i64')],
-          pool.values[pool.names.indexOf('f0d')], pool.values[pool.names.indexOf('c64')], pool.values[pool.names.indexOf('empty')]]
-        : [undefined];
+      const receivers: unknown[] = t.method ? ['f4', 'disposed', 'i64', 'c64'].map((n) => pool.values[pool.names.indexOf(n)]) : [undefined];
       // Substitute hostile values into the baselines this op accepts (or that reach ATen): a
       // baseline rejected at its first argument would hide every later argument's checks.
+      // The full pool goes into the first accepted baseline; the others get every third value.
       for (const thisArg of receivers) {
         const all = baselines(pool);
         let deep = all.filter((base) => { const k = attempt(t.fn, base, thisArg).kind; return k === 'returned' || k === 'aten'; });
         if (deep.length === 0) deep = [all[1]!];
-        for (const base of deep) {
-          for (let pos = 0; pos <= Math.min(base.length, 5); pos++) {
-            for (const v of pool.values) {
+        deep = deep.slice(0, maxBaselines);
+        for (const [bi, base] of deep.entries()) {
+          for (let pos = 0; pos <= Math.min(base.length, 4); pos++) {
+            for (const [vi, v] of pool.values.entries()) {
+              if (bi > 0 && vi % 3 !== bi % 3) continue;
               const args = base.slice();
               args[pos] = v;
               cases.push({ thisArg, args });
@@ -286,6 +288,7 @@ function runDriver(): void {
         }
       }
     });
+    if (stats) process.stderr.write(`## ${t.name}: ${calls - c0} calls, ${Date.now() - t0} ms\n`);
   }
   mark(`done\t${caseNo}`);
   if (stats) for (const [k, v] of messages) process.stderr.write(`${k}\n    e.g. ${v.slice(0, 300)}\n`);

@@ -5,14 +5,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import * as torch from '../../src/engine/index.js';
 import { Tensor, nn, optim } from '../../src/engine/index.js';
 import { repoRoot } from '../helpers.js';
+import { saveSafetensors, loadSafetensors } from '../../src/io/checkpoint/tensors.js';
+import { SafetensorsFile } from '../../src/io/checkpoint/safetensors.js';
 
 interface Flat { shape: number[]; dtype: string; data: number[] }
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const refs = JSON.parse(readFileSync(path.join(repoRoot, 'test', 'fixtures', 'nn-optim', 'refs.json'), 'utf8')) as Record<string, any>;
+// Small tensors: one thread is fastest, and on a loaded 2-core machine two OpenMP threads can be
+// ~70× slower. The references were written with torch.set_num_threads(1) as well.
+torch.setNumThreads(1);
+const refs = JSON.parse(readFileSync(path.join(repoRoot, 'test', 'fixtures', 'nn-optim', 'refs.json'), 'utf8')) as Record<string, Record<string, unknown>>;
 
 function assertBitwise(t: Tensor, ref: Flat, what: string): void {
   assert.deepEqual(t.shape, ref.shape, `${what}: shape`);
@@ -99,6 +104,38 @@ test('AdamW state saved (flat tensors + JSON) and restored continues bit for bit
   } finally { opt2.dispose(); params2.forEach((p) => p.dispose()); }
 });
 
+test('AdamW state through a safetensors file (tensors + JSON metadata) resumes bit for bit', () => {
+  const c = refs.adamw.amsgrad as AdamCase;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vpdsr-optim-'));
+  const file = path.join(dir, 'optim.safetensors');
+  try {
+    const params = c.p0.map(leaf);
+    const opt = new optim.AdamW(params, adamOptions(c.options));
+    for (let s = 0; s < 4; s++) { setGrads(params, c.grads[s]!); opt.step(); }
+    const flat = optim.flattenOptimizerState(opt.stateDict());
+    saveSafetensors(file, flat.tensors, { optimizer: flat.json });
+    const savedParams = params.map((p) => torch.keep(p.detach().clone()).requiresGrad_(true));
+    opt.dispose(); params.forEach((p) => p.dispose());
+
+    const f = SafetensorsFile.open(file);
+    const json = f.metadata['optimizer']!;
+    f.close();
+    const tensors = torch.scope(() => loadSafetensors(file));
+    const opt2 = new optim.AdamW(savedParams);
+    try {
+      opt2.loadStateDict(optim.unflattenOptimizerState(tensors, json));
+      for (const t of tensors.values()) t.dispose(); // the optimizer copied them
+      assert.equal(opt2.paramGroups[0]!.amsgrad, true);
+      for (let s = 4; s < c.grads.length; s++) {
+        setGrads(savedParams, c.grads[s]!);
+        opt2.step();
+        savedParams.forEach((p, i) => assertBitwise(p, c.after[s]![i]!, `resumed step ${s + 1} param ${i}`));
+      }
+    } finally { opt2.dispose(); savedParams.forEach((p) => p.dispose()); }
+    assert.throws(() => optim.unflattenOptimizerState(new Map(), '{"format":"x"}'), /unflattenOptimizerState\(\): argument 'json' is not a vpdsr AdamW state/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('AdamW checks its arguments and state dicts; zeroGrad; step allocates nothing lasting', () => {
   const p = torch.keep(torch.ones([2, 2])).requiresGrad_(true);
   const q = torch.keep(torch.ones([3])).requiresGrad_(true);
@@ -134,6 +171,21 @@ test('AdamW checks its arguments and state dicts; zeroGrad; step allocates nothi
     opt.step(); // no gradients: nothing changes
     assert.deepEqual(p.toFloat32Array(), before);
   } finally { opt.dispose(); p.dispose(); q.dispose(); }
+});
+
+test('AdamW parameter groups keep their own hyper-parameters', () => {
+  const a = torch.keep(torch.ones([2])).requiresGrad_(true);
+  const b = torch.keep(torch.ones([2])).requiresGrad_(true);
+  const opt = new optim.AdamW([{ params: [a] }, { params: [b], lr: 0, weightDecay: 0 }], { lr: 0.1, weightDecay: 0.5 });
+  try {
+    torch.scope(() => { a.grad = torch.ones([2]); b.grad = torch.ones([2]); });
+    opt.step();
+    // a: decayed by (1 − 0.1·0.5) then moved by −lr (the first Adam step is ±lr): 0.95 − 0.1
+    for (const v of a.toFloat32Array()) assert.ok(Math.abs(v - 0.85) < 1e-6, `a = ${v}, expected ≈ 0.85`);
+    assert.deepEqual([...b.toFloat32Array()], [1, 1], 'lr 0 and no decay: unchanged');
+    const sd = opt.stateDict();
+    assert.deepEqual(sd.param_groups.map((g) => [g.lr, g.weight_decay, g.params]), [[0.1, 0.5, [0]], [0, 0, [1]]]);
+  } finally { opt.dispose(); a.dispose(); b.dispose(); }
 });
 
 test('pythonPow is C pow (where Math.pow differs, e.g. 0.9 ** 4)', () => {
@@ -325,4 +377,34 @@ test('a training loop (Sequential, mse, backward, clip, AdamW, warm-up + cosine)
     }
     for (const [k, f] of Object.entries(r.final)) assertBitwise(model.stateDict().get(k)!, f, `final ${k}`);
   } finally { opt.dispose(); model.dispose(); x.dispose(); y.dispose(); }
+});
+
+test('300 training steps with AdamW, clipping, schedule and EMA keep the live tensor count constant', () => {
+  const model = new nn.Sequential(new nn.Conv2d(3, 8, 3, { padding: 1 }), new nn.GroupNorm(2, 8), new nn.SiLU(), new nn.Conv2d(8, 3, 3, { padding: 1 }));
+  const x = torch.keep(torch.randn([2, 3, 8, 8], { generator: new torch.Generator(3) }));
+  const opt = new optim.AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0 });
+  const sched = new optim.WarmupLR(opt, { warmupIters: 10, after: { kind: 'multistep', milestones: [100, 200] } });
+  const ema = new optim.EMA(model);
+  const stepOnce = (): number => {
+    const loss = torch.scope(() => {
+      opt.zeroGrad();
+      const l = torch.mseLoss(model.forward(x), x);
+      l.backward();
+      optim.clipGradNorm_(model.parameters(), 1.0);
+      opt.step();
+      return l.item();
+    });
+    ema.update(model);
+    sched.step();
+    return loss;
+  };
+  try {
+    const first = stepOnce();
+    const live = torch.memory().liveTensors;
+    let last = first;
+    for (let i = 0; i < 299; i++) last = stepOnce();
+    assert.equal(torch.memory().liveTensors, live);
+    assert.ok(last < first, `loss went from ${first} to ${last}`);
+    assert.equal(opt.paramGroups[0]!.lr, 1e-3 * 0.25, 'halved at 100 and 200');
+  } finally { ema.dispose(); opt.dispose(); model.dispose(); x.dispose(); }
 });

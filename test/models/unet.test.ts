@@ -238,3 +238,28 @@ test('window partition and reverse are inverses, windows row-major per image', (
     assert.equal(windowReverse(w, 4, 16, 8).sub(x).abs().max().item(), 0);
   });
 });
+
+// ---------- layouts and dtypes ----------
+
+test('channels-last weights and inputs give the contiguous result; bf16 runs close to fp32', () => {
+  const model = new UNetModelSwin(TINY).eval();
+  try {
+    torch.noGrad(() => torch.scope(() => {
+      const { x, t, lq } = inputs(2, 24, 32);
+      const ref = model.forward(x, t, lq);
+      model.to({ memoryFormat: 'channels_last' });
+      const cl = model.forward(x.contiguous('channels_last'), t, lq.contiguous('channels_last'));
+      assert.ok(cl.isContiguous('channels_last'), 'stays channels-last end to end');
+      assert.ok(cl.sub(ref).abs().max().item() < 2e-5);
+      model.to({ dtype: 'bfloat16' });
+      assert.equal(model.dtype, 'bfloat16');
+      const bf = model.forward(x.contiguous('channels_last'), t, lq.contiguous('channels_last'));
+      assert.equal(bf.dtype, 'float32'); // output in the input's dtype
+      const rel = bf.sub(ref).abs().mean().item() / ref.abs().mean().item();
+      assert.ok(rel < 0.05, `bf16 mean relative error ${rel}`);
+      assert.ok(rel > 0, 'bf16 really computed in bf16');
+    }));
+  } finally {
+    model.dispose();
+  }
+});

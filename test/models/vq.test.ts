@@ -145,6 +145,12 @@ test('decode passes the gradient straight through the quantiser', () => {
       assert.ok(maxAbs(gh, z.grad!) < 1e-5, 'd decode/dh = d decoder/dz at z_q');
       assert.ok(gh.abs().sum().item() > 0);
       zq.dispose();
+      // without the straight-through estimator no gradient reaches h; the codebook gets it
+      vq.zeroGrad();
+      const h2 = torch.randn([1, 3, 4, 5], { generator: new torch.Generator(2) }).requiresGrad_();
+      vq.decode(h2, { straightThrough: false }).square().sum().backward();
+      assert.equal(h2.grad, null);
+      assert.ok(vq.quantize.embedding.weight.grad!.abs().sum().item() > 0);
     });
   } finally {
     vq.dispose();

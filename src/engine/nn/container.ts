@@ -19,8 +19,9 @@ export class ModuleList<M extends Module = Module> extends Module implements Ite
     for (const m of modules) this.append(m);
   }
 
+  // own properties first (parameters or buffers registered on the container itself), then the list
   protected override _members(): [string, unknown][] {
-    return this.items.map((m, i) => [String(i), m]);
+    return [...super._members(), ...this.items.map((m, i): [string, unknown] => [String(i), m])];
   }
 
   append(m: M): this {
@@ -59,7 +60,7 @@ export class Sequential extends Module implements Iterable<TensorModule> {
   }
 
   protected override _members(): [string, unknown][] {
-    return [...this.items.entries()];
+    return [...super._members(), ...this.items.entries()];
   }
 
   private add(name: string, m: TensorModule): void {
@@ -108,7 +109,7 @@ export class ModuleDict<M extends Module = Module> extends Module {
   }
 
   protected override _members(): [string, unknown][] {
-    return [...this.items.entries()];
+    return [...super._members(), ...this.items.entries()];
   }
 
   set(name: string, m: M): this {

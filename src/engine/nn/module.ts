@@ -226,8 +226,10 @@ export class Module {
       if (a.length !== b.length || a.some((v, i) => v !== b[i])) problems.push(`size mismatch for ${k}: the state dict has shape ${fmt(a)}, the model has ${fmt(b)}`);
     }
     if (strict) {
-      if (missingKeys.length) problems.unshift(`missing keys: ${missingKeys.join(', ')}`);
-      if (unexpectedKeys.length) problems.splice(missingKeys.length ? 1 : 0, 0, `unexpected keys: ${unexpectedKeys.join(', ')}`);
+      const keyProblems: string[] = [];
+      if (missingKeys.length) keyProblems.push(`missing keys: ${missingKeys.join(', ')}`);
+      if (unexpectedKeys.length) keyProblems.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
+      problems.unshift(...keyProblems);
     }
     if (problems.length) throw new Error(`${op}(): ${problems.join('; ')}`);
     noGrad(() => {

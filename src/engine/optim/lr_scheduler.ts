@@ -155,7 +155,8 @@ export class WarmupLR {
     this.warmupIters = c.int(op, 'warmupIters', opts.warmupIters, { min: 0 });
     this.after = opts.after ?? { kind: 'constant' };
     const kind = c.str(op, 'after.kind', this.after.kind, ['constant', 'multistep', 'cosine'] as const);
-    this.baseLrs = optimizer.paramGroups.map((g) => g.lr);
+    // configs.train.lr: the group's initial lr (restored with an optimizer state dict), else its lr
+    this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr ?? g.lr);
     this.milestones = kind === 'multistep' ? c.intList(op, 'milestones', (this.after as { milestones: number[] }).milestones, { min: 0, maxLen: 1024 }) : [];
     this.gamma = kind === 'multistep' ? c.num(op, 'gamma', (this.after as { gamma?: number }).gamma ?? 0.5, { min: 0, finite: true }) : 1;
     const a = this.after;

@@ -60,12 +60,6 @@ export function toUint16(t: Tensor): Tensor {
   return torch.scope(() => t.to({ dtype: 'float32' }).clamp(0, 1).mul(65535).round().to({ dtype: 'int32' }));
 }
 
-/** round half to even of a non-negative float (torch.round / nearbyint). */
-function roundHalfEven(p: number): number {
-  const f = Math.floor(p), d = p - f;
-  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
-}
-
 /**
  * [1, C, H, W] or [C, H, W] float → interleaved HWC samples of the given depth, with exactly the
  * toUint8 / toUint16 rule (clamp, ×max in float32, round half to even) in one JS pass instead of
@@ -78,17 +72,35 @@ export function tensorToPixels(t: Tensor, bitDepth: 8 | 16): { pixels: Uint8Arra
   const f = stagingBuffer(channels * n);
   if (t.dtype === 'float32' && t.device === 'cpu') t.copyInto(f);
   else torch.scope(() => t.to({ dtype: 'float32', device: 'cpu' }).copyInto(f));
-  const max = bitDepth === 8 ? 255 : 65535;
   const pixels = bitDepth === 8 ? new Uint8Array(channels * n) : new Uint16Array(channels * n);
+  const nan = bitDepth === 8 ? quantize(f, pixels as Uint8Array, channels, n, 255) : quantize(f, pixels as Uint16Array, channels, n, 65535);
+  return { pixels, width, height, channels, nan };
+}
+
+/**
+ * CHW float32 → HWC samples: clamp to [0, max], the float32 product (the double product rounded
+ * once to float32 is the float32 product), round half to even. Returns whether a NaN was seen.
+ */
+function quantize<A extends Uint8Array | Uint16Array>(f: Float32Array, out: A, channels: number, n: number, max: number): boolean {
   let nan = false;
   for (let c = 0; c < channels; c++) {
     const base = c * n;
     for (let i = 0, j = c; i < n; i++, j += channels) {
       const v = f[base + i]!;
-      if (v !== v) { nan = true; pixels[j] = 0; continue; }
-      // float32 product: the double product rounded once to float32 is the float32 product.
-      pixels[j] = v <= 0 ? 0 : v >= 1 ? max : roundHalfEven(Math.fround(v * max));
+      if (v > 0) {
+        if (v >= 1) { out[j] = max; continue; }
+        const p = Math.fround(v * max);
+        let r = Math.floor(p);
+        const d = p - r;
+        if (d > 0.5 || (d === 0.5 && (r & 1) === 1)) r++;
+        out[j] = r;
+      } else if (v !== v) {
+        nan = true;
+        out[j] = 0;
+      } else {
+        out[j] = 0;
+      }
     }
   }
-  return { pixels, width, height, channels, nan };
+  return nan;
 }

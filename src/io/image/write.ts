@@ -6,7 +6,7 @@ import { link, rename, stat, unlink, writeFile, open } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { Tensor } from '../../engine/index.js';
-import { ImageError } from './errors.js';
+import { ImageError, oneLine } from './errors.js';
 import { ALPHA_FORMATS, SIXTEEN_BIT_FORMATS, WRITE_FORMATS, type WriteFormat, formatFromExtension, parseWriteFormat } from './formats.js';
 import { jpegWithMetadata, normalizeExif, pngWithMetadata, tiffWithIcc, webpWithMetadata } from './metadata.js';
 import { tensorToPixels } from './quantize.js';
@@ -71,13 +71,16 @@ async function encode(name: string, data: unknown, opts: EncodeOptions, file?: s
   if (exif && format === 'tiff') throw new ImageError(name, 'TIFF output cannot carry EXIF (libvips does not write it); use png, jpeg or webp');
   const icc = opts.icc && opts.icc.length > 0 ? opts.icc : undefined;
 
+  const c = t.size(-3);
+  const alpha = c === 2 || c === 4;
+  if (alpha && !ALPHA_FORMATS.includes(format)) throw new ImageError(name, `${format} cannot store an alpha channel (use png, webp or tiff, or drop the alpha)`);
   const { pixels, width, height, channels, nan } = tensorToPixels(t, bitDepth);
   if (nan) throw new ImageError(name, 'image data contains NaN');
-  const alpha = channels === 2 || channels === 4;
-  if (alpha && !ALPHA_FORMATS.includes(format)) throw new ImageError(name, `${format} cannot store an alpha channel (use png, webp or tiff, or drop the alpha)`);
   const grey = channels <= 2;
-  let s = sharp(pixels, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 }, limitInputPixels: false })
-    .toColourspace(grey ? (bitDepth === 16 ? 'grey16' : 'b-w') : (bitDepth === 16 ? 'rgb16' : 'srgb'));
+  let s = sharp(pixels, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 }, limitInputPixels: false });
+  // Raw 8-bit RGB(A) is already sRGB; grey and 16-bit need the interpretation set, or sharp
+  // writes grey as RGB and 16-bit as 8-bit.
+  if (grey || bitDepth === 16) s = s.toColourspace(grey ? (bitDepth === 16 ? 'grey16' : 'b-w') : 'rgb16');
   switch (format) {
     case 'png': s = s.png({ compressionLevel: 6, adaptiveFiltering: false, palette: false }); break;
     case 'jpeg': s = s.jpeg({ quality, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0' }); break;
@@ -88,7 +91,7 @@ async function encode(name: string, data: unknown, opts: EncodeOptions, file?: s
   try {
     out = await s.toBuffer();
   } catch (e) {
-    throw new ImageError(name, `cannot encode ${format}: ${(e as Error).message}`);
+    throw new ImageError(name, `cannot encode ${format}: ${oneLine((e as Error).message)}`);
   }
   try {
     if (exif || icc) {

@@ -5,8 +5,8 @@ export { getNamedEtaSchedule, etasStartValue, npLinspace, ScheduleError, type Sc
 export { GaussianDiffusion, DiffusionError, type Denoiser, type Timesteps, type DiffusionOptions, type MeanVariance, type DdimCoefficients } from './gaussian.js';
 export { spaceTimesteps, spacedDiffusion, createGaussianDiffusion, type CreateDiffusionOptions } from './respace.js';
 export {
-  pSampleLoop, ddimSampleLoop, oneStepSample, latentSampler, sampleImage, encodeFirstStage, decodeFirstStage,
-  reflectPadBottomRight, seededNoise, tensorNoise, SAMPLERS,
+  pSampleLoop, ddimSampleLoop, ddimInverseLoop, oneStepSample, latentSampler, sampleImage, encodeFirstStage, decodeFirstStage,
+  reflectPadBottomRight, seededNoise, generatorNoise, tensorNoise, SAMPLERS,
   type NoiseSource, type StepRecord, type LoopOptions, type SamplerKind, type FirstStage, type SampleImageOptions,
 } from './samplers.js';
 export { trainingLossesDistill, type DistillInputs, type DistillTerms } from './distill.js';

@@ -21,7 +21,12 @@ export type NoiseSource = (shape: number[]) => Tensor;
  */
 export function seededNoise(seed: number, device = 'cpu'): NoiseSource {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new DiffusionError(`seed must be a non-negative integer, got ${String(seed)}`);
-  const g = new torch.Generator(seed);
+  return generatorNoise(new torch.Generator(seed), device);
+}
+
+/** Draws from a caller's generator (its stream continues across calls, tiles and images). */
+export function generatorNoise(g: torch.Generator, device = 'cpu'): NoiseSource {
+  if (!(g instanceof torch.Generator)) throw new DiffusionError('generatorNoise: expected a torch.Generator');
   return (shape) => (device === 'cpu' ? torch.randn(shape, { generator: g }) : torch.scope(() => torch.randn(shape, { generator: g }).to({ device })));
 }
 
@@ -148,6 +153,33 @@ export function oneStepSample(d: GaussianDiffusion, zY: Tensor, lq: Tensor, deno
       opts.onStep?.({ step: k, index, modelInput: out.modelInput, modelT: out.modelT, predXstart: out.predXstart, sample: out.predXstart });
       return out.predXstart;
     });
+  });
+}
+
+/**
+ * SinSR's ddim_inverse_loop (§1.5; no config uses it): from the HR latent x_0 = zX, for
+ * i = 1 … T−1, x_i = (x_{i−1} − k_i·x̂_0 − j_i·z_y) / m_i with x̂_0 evaluated on x_{i−1} at index i.
+ * Returns x_{T−1}, the x_T from which the deterministic sampler regenerates zX.
+ */
+export function ddimInverseLoop(d: GaussianDiffusion, zX: Tensor, zY: Tensor, lq: Tensor, denoise: Denoiser, opts: { onStep?: (r: StepRecord) => void } = {}): Tensor {
+  checkLatents(zY, lq);
+  if (!(zX instanceof Tensor) || zX.isDisposed || zX.shape.join() !== zY.shape.join()) throw new DiffusionError('ddimInverseLoop: zX must be a live tensor of z_y\'s shape');
+  return torch.noGrad(() => {
+    let z = zX.clone();
+    for (let i = 1; i < d.numTimesteps; i++) {
+      const next = torch.scope(() => {
+        const t = new Array<number>(z.size(0)).fill(i);
+        const out = d.pMeanVariance(denoise, z, t, lq, { clipDenoised: false });
+        const c = d.ddimCoefficients(t, z);
+        // sample = (x - pred_xstart * ddim_k - ddim_j * y) / ddim_m
+        const sample = z.sub(out.predXstart.mul(c.k)).sub(c.j.mul(zY)).div(c.m);
+        opts.onStep?.({ step: i - 1, index: i, modelInput: out.modelInput, modelT: out.modelT, predXstart: out.predXstart, sample });
+        return sample;
+      });
+      z.dispose();
+      z = next;
+    }
+    return z;
   });
 }
 

@@ -81,6 +81,24 @@ const NUMPY_SQRT_ETAS: ReadonlyMap<string, readonly number[]> = new Map([
 /** Relative agreement below which the embedded numpy values replace the computed ones (≈ 45 ulps). */
 const NUMPY_AGREEMENT = 1e-14;
 
+/**
+ * The power-timestep formula (§1.2.1), evaluated correctly rounded in numpy's operation order:
+ * √η_i = power(increaser, linspace(0, 1, T)[i]**p · (T−1)) · s0.
+ */
+export function exponentialSqrtEtas(T: number, s0: number, etasEnd: number, p: number): Float64Array {
+  // increaser = math.exp(1/(T-1)*math.log(etas_end/etas_start))
+  const inc = expCR((1 / (T - 1)) * logCR(etasEnd / s0));
+  // power_timestep = linspace(0, 1, T)**power; power_timestep *= (T-1)
+  const u = npLinspace(0, 1, T);
+  const out = new Float64Array(T);
+  for (let i = 0; i < T; i++) {
+    const pt = powCR(u[i]!, p) * (T - 1);
+    // sqrt_etas = np.power(base, power_timestep) * etas_start
+    out[i] = powCR(inc, pt) * s0;
+  }
+  return out;
+}
+
 /** The first √η of the 'exponential' schedule (§1.2.2). */
 export function etasStartValue(minNoiseLevel: number, kappa: number, variant: EtasStart = 'journal'): number {
   const s = Math.min(minNoiseLevel / kappa, minNoiseLevel);
@@ -103,16 +121,7 @@ export function getNamedEtaSchedule(name: ScheduleName, opts: ScheduleOptions): 
     if (variant !== 'journal' && variant !== 'legacy') throw new ScheduleError(`etasStart must be 'journal' or 'legacy', got ${JSON.stringify(variant)}`);
     const s0 = etasStartValue(m, kappa, variant);
     if (!(etasEnd > s0)) throw new ScheduleError(`etasEnd (${etasEnd}) must exceed the first √η (${s0})`);
-    // increaser = math.exp(1/(T-1)*math.log(etas_end/etas_start))
-    const inc = expCR((1 / (T - 1)) * logCR(etasEnd / s0));
-    // power_timestep = linspace(0, 1, T)**power; power_timestep *= (T-1)
-    const u = npLinspace(0, 1, T);
-    const out = new Float64Array(T);
-    for (let i = 0; i < T; i++) {
-      const pt = powCR(u[i]!, p) * (T - 1);
-      // sqrt_etas = np.power(base, power_timestep) * etas_start
-      out[i] = powCR(inc, pt) * s0;
-    }
+    const out = exponentialSqrtEtas(T, s0, etasEnd, p);
     const ref = NUMPY_SQRT_ETAS.get(`${T}|${m}|${kappa}|${p}|${etasEnd}|${s0}`);
     if (ref && ref.every((v, i) => Math.abs(v - out[i]!) <= NUMPY_AGREEMENT * v)) return Float64Array.from(ref);
     return out;

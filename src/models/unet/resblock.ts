@@ -146,12 +146,14 @@ export class ResBlock extends Module implements TimestepBlock {
       e = e.unsqueeze(-1).unsqueeze(-1);
       if (this.use_scale_shift_norm) {
         const [scale, shift] = e.chunk(2, 1) as [Tensor, Tensor];
-        h = this.out_layers.at(0).forward(h).mul(scale.add(1)).add(shift);
+        // out_norm(h)·(1 + scale) + shift, in place on the fresh norm output.
+        h = this.out_layers.at(0).forward(h).mul_(scale.add(1)).add_(shift);
         for (let i = 1; i < this.out_layers.length; i++) h = this.out_layers.at(i).forward(h);
       } else {
         h = this.out_layers.forward(h.add(e));
       }
-      return this.skip_connection.forward(x).add(h);
+      // skip(x) + h, in place on the fresh conv output (addition commutes exactly).
+      return h.add_(this.skip_connection.forward(x));
     });
   }
 }

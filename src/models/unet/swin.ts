@@ -31,11 +31,19 @@ export function windowPartition(x: Tensor, ws: number): Tensor {
   return torch.scope(() => x.view(B, C, H / ws, ws, W / ws, ws).permute(0, 2, 4, 3, 5, 1).reshape(-1, ws * ws, C));
 }
 
-/** window_reverse: [B·nW, ws·ws, C] → [B, C, H, W]; the exact inverse of windowPartition. */
-export function windowReverse(windows: Tensor, ws: number, H: number, W: number): Tensor {
+/**
+ * window_reverse: [B·nW, ws·ws, C] → [B, C, H, W]; the exact inverse of windowPartition. With
+ * 'channels_last' the same values come back in channels-last memory (tokens stay C-contiguous,
+ * which saves a transpose when the rest of the network runs channels-last).
+ */
+export function windowReverse(windows: Tensor, ws: number, H: number, W: number, memoryFormat: 'contiguous' | 'channels_last' = 'contiguous'): Tensor {
   const C = windows.size(-1);
   const B = windows.size(0) / ((H / ws) * (W / ws));
-  return torch.scope(() => windows.view(B, H / ws, W / ws, ws, ws, C).permute(0, 5, 1, 3, 2, 4).reshape(B, C, H, W));
+  return torch.scope(() => {
+    const v = windows.view(B, H / ws, W / ws, ws, ws, C);
+    if (memoryFormat === 'channels_last') return v.permute(0, 1, 3, 2, 4, 5).reshape(B, H, W, C).permute(0, 3, 1, 2);
+    return v.permute(0, 5, 1, 3, 2, 4).reshape(B, C, H, W);
+  });
 }
 
 /** WindowAttention(dim, window_size, num_heads, qkv_bias=True, qk_scale=None). */
@@ -73,16 +81,19 @@ export class WindowAttention extends Module {
     return torch.scope(() => {
       const qkv = this.qkv.forward(x).reshape(B_, N, 3, nH, C / nH).permute(2, 0, 3, 1, 4);
       const q = qkv.select(0, 0).mul(this.scale), k = qkv.select(0, 1), v = qkv.select(0, 2);
-      let attn = torch.matmul(q, k.transpose(-2, -1));
+      const attn = torch.matmul(q, k.transpose(-2, -1));
       let bias = this.relativePositionBias();
       if (bias.dtype !== attn.dtype) bias = bias.to({ dtype: attn.dtype });
-      attn = attn.add(bias.unsqueeze(0));
+      // Upstream adds the bias, then the mask; adding their (small) sum once saves a pass over
+      // attn. Unmasked entries get exactly the same bias; masked ones (−100) vanish in softmax.
       if (mask) {
         const nW = mask.size(0);
-        attn = attn.view(B_ / nW, nW, nH, N, N).add(mask.unsqueeze(1).unsqueeze(0)).view(-1, nH, N, N);
+        attn.view(B_ / nW, nW, nH, N, N).add_(mask.unsqueeze(1).add(bias.unsqueeze(0)));
+      } else {
+        attn.add_(bias.unsqueeze(0));
       }
-      attn = attn.softmax(-1);
-      const out = torch.matmul(attn, v).transpose(1, 2).reshape(B_, N, C);
+      const probs = attn.softmax(-1);
+      const out = torch.matmul(probs, v).transpose(1, 2).reshape(B_, N, C);
       return this.proj.forward(out);
     });
   }
@@ -166,11 +177,12 @@ export class SwinTransformerBlock extends Module implements Layer {
       // would get an all-zero mask, i.e. none.
       const mask = s > 0 ? cachedMask(H, W, ws, s, this.mask_mode, x.device, x.dtype) : null;
       const attnWindows = this.attn.forward(windows, mask);
-      h = windowReverse(attnWindows, ws, H, W);
+      h = windowReverse(attnWindows, ws, H, W, x.isContiguous('channels_last') && !x.isContiguous() ? 'channels_last' : 'contiguous');
       if (s > 0) h = h.roll([s, s], [2, 3]);
-      const y = x.add(h);
+      // x + attn, then + mlp; h and the MLP output are fresh tensors, so add in place.
+      const y = h.add_(x);
       void B;
-      return y.add(this.mlp.forward(this.norm2.forward(y)));
+      return this.mlp.forward(this.norm2.forward(y)).add_(y);
     });
   }
 }

@@ -12,6 +12,8 @@ import { VQError } from './layers.js';
 export interface DecodeOptions {
   /** force_not_quantize: skip the codebook (decode a latent as is). */
   forceNotQuantize?: boolean;
+  /** Straight-through gradient z + (z_q − z).detach() (upstream, default); false: z_q = E[idx]. */
+  straightThrough?: boolean;
   /** Called with the quantiser's result (indices, z_q, loss) before decoding; valid during the call. */
   onQuantize?: (q: QuantizeResult) => void;
 }
@@ -77,7 +79,7 @@ export class VQModelTorch extends Module {
       const hin = h.dtype === this.paramDtype ? h : h.to({ dtype: this.paramDtype });
       let quant = hin;
       if (!opts.forceNotQuantize) {
-        const q = this.quantize.forward(hin);
+        const q = this.quantize.forward(hin, { straightThrough: opts.straightThrough });
         opts.onQuantize?.(q);
         quant = q.zQ;
       }

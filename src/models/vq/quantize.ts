@@ -36,10 +36,16 @@ export class VectorQuantizer2 extends Module {
     torch.noGrad(() => this.embedding.weight.uniform_(-1.0 / nE, 1.0 / nE));
   }
 
-  /** Nearest codebook index per row of zf [M, e_dim]: argmin of Σz² + Σe² − 2·z·eᵀ (first on ties). */
-  nearest(zf: Tensor): Tensor {
-    const E = this.embedding.weight;
+  /**
+   * Nearest codebook index per row of zf [M, e_dim]: argmin of Σz² + Σe² − 2·z·eᵀ (first on ties).
+   * vpdsr: in bf16/f16 the distances are taken in f32 (3 channels, cheap): with 8 mantissa bits,
+   * near codes would tie or flip far more often than the f32 reference does.
+   */
+  nearest(zIn: Tensor): Tensor {
+    const low = zIn.dtype === 'bfloat16' || zIn.dtype === 'float16';
     return torch.noGrad(() => torch.scope(() => {
+      const zf = low ? zIn.float() : zIn;
+      const E = low ? this.embedding.weight.float() : this.embedding.weight;
       const m = zf.size(0);
       const eSq = E.square().sum(1);
       const rows = Math.max(1, Math.floor(DISTANCE_BUDGET / this.n_e));
@@ -55,8 +61,11 @@ export class VectorQuantizer2 extends Module {
     }));
   }
 
-  /** VectorQuantizer2.forward(z) for z [B, e_dim, H, W]. */
-  forward(z: Tensor): QuantizeResult {
+  /**
+   * VectorQuantizer2.forward(z) for z [B, e_dim, H, W]. With straightThrough false (vpdsr option)
+   * z_q is the codebook rows themselves: no gradient reaches z, the codebook gets it instead.
+   */
+  forward(z: Tensor, opts: { straightThrough?: boolean } = {}): QuantizeResult {
     if (!(z instanceof Tensor) || z.isDisposed) throw new VQError('quantize: z must be a live Tensor');
     if (z.ndim !== 4 || z.size(1) !== this.e_dim) throw new VQError(`quantize: z must be [B, ${this.e_dim}, H, W], got [${z.shape.join(', ')}]`);
     const E = this.embedding.weight;
@@ -73,7 +82,7 @@ export class VectorQuantizer2 extends Module {
         ? zqd.sub(zc).square().mean().add(zq.sub(zd).square().mean().mul(this.beta))
         : zqd.sub(zc).square().mean().mul(this.beta).add(zq.sub(zd).square().mean());
       // preserve gradients: z_q = z + (z_q - z).detach()
-      const st = zc.add(zq.sub(zc).detach());
+      const st = opts.straightThrough === false ? zq : zc.add(zq.sub(zc).detach());
       return { zQ: st.permute(0, 3, 1, 2), loss, indices };
     });
   }

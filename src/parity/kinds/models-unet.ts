@@ -10,6 +10,7 @@ import type { Module } from '../../engine/nn/index.js';
 import type { Tensor } from '../../engine/index.js';
 import { UNetModelSwin } from '../../models/unet/unet.js';
 import { fromSinSRConfig, type UNetConfig } from '../../models/unet/config.js';
+import { VQModelTorch, type VQConfig } from '../../models/vq/index.js';
 
 function num(ctx: CaseContext, key: string): number {
   const v = ctx.params[key];
@@ -136,11 +137,8 @@ const TORCH_DTYPE: Partial<Record<torch.DType, string>> = { float32: 'F32', int6
 
 registerKind('keys.fullsize', (ctx) => {
   const cls = String(ctx.params.class ?? '');
-  if (cls.startsWith('VQModelTorch')) {
-    ctx.fail('VQModelTorch is not implemented yet (src/models/vq/ belongs to the VQ autoencoder work)');
-    return;
-  }
-  const model = unetFromCase(ctx);
+  // The VQ-f4 key list is checked with the VQ autoencoder of src/models/vq/, built from the case config.
+  const model: Module = cls.startsWith('VQModelTorch') ? new VQModelTorch(ctx.params.config as VQConfig) : unetFromCase(ctx);
   try {
     const rows = keyRows(model);
     const params = model.namedParameters();

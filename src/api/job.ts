@@ -1,0 +1,64 @@
+// The per-image work shared by the library's upscale() and the batch runner: choose the tile,
+// run the pixels through the model, and decide bit depth and metadata for the output format.
+import type { Tensor } from '../engine/index.js';
+import type { DecodedImage, WriteFormat } from '../io/image/index.js';
+import type { ColorFix } from './colorfix.js';
+import { chooseTile, type TileChoice } from './memory.js';
+import type { Model } from './model.js';
+import { upscaleChannels } from './pixels.js';
+import type { SizeOptions } from './scale.js';
+import type { TileMerge } from '../models/tiling.js';
+
+export interface RenderOptions {
+  colorFix: ColorFix;
+  size: SizeOptions;
+  tile?: number;
+  tileOverlap?: number;
+  /** 'feather' (smooth weights, default) or 'average' (upstream's plain mean). */
+  tileMerge?: TileMerge;
+  /** Bytes. */
+  maxMemory?: number;
+  seed?: number;
+  stripMetadata: boolean;
+  onTile?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/** The image part of a DecodedImage this needs (typed-pixel inputs have no format or metadata). */
+export type SourceImage = Pick<DecodedImage, 'data' | 'width' | 'height' | 'channels' | 'bitDepth' | 'exif' | 'icc'>;
+
+export interface Rendered {
+  /** [1, C, H, W] float32 in [0, 1]; the caller disposes it. */
+  data: Tensor;
+  bitDepth: 8 | 16;
+  exif?: Buffer;
+  icc?: Buffer;
+  tile: TileChoice;
+  /** Things the user should know (metadata a format cannot carry, an over-budget tile). */
+  warnings: string[];
+}
+
+const SIXTEEN: readonly WriteFormat[] = ['png', 'tiff'];
+
+export function renderImage(img: SourceImage, model: Model, format: WriteFormat, o: RenderOptions): Rendered {
+  const warnings: string[] = [];
+  const tile = chooseTile({
+    kind: model.kind, device: model.device, width: img.width, height: img.height,
+    maxMemory: o.maxMemory, tile: o.tile, tileOverlap: o.tileOverlap, bf16: model.dtype === 'bf16',
+  });
+  if (tile.reason === 'minimum') warnings.push(`the memory budget (${(tile.budget / 2 ** 20).toFixed(0)} MiB) is below the smallest tile's estimate (${(tile.estimate / 2 ** 20).toFixed(0)} MiB); trying 64-px tiles`);
+  const data = upscaleChannels(img.data, model.upscaler, {
+    tile: tile.tile, tileOverlap: tile.tileOverlap, tileMerge: o.tileMerge, seed: o.seed, colorFix: o.colorFix, size: o.size, onTile: o.onTile, signal: o.signal,
+  });
+  const bitDepth: 8 | 16 = img.bitDepth === 16 && SIXTEEN.includes(format) ? 16 : 8;
+  if (img.bitDepth === 16 && bitDepth === 8) warnings.push(`${format} stores 8 bits per sample: the 16-bit input is written as 8-bit (use --ext png or tiff to keep 16 bits)`);
+  const out: Rendered = { data, bitDepth, tile, warnings };
+  if (!o.stripMetadata) {
+    if (img.icc) out.icc = img.icc;
+    if (img.exif) {
+      if (format === 'tiff') warnings.push('TIFF output cannot carry EXIF (libvips does not write it): EXIF dropped, ICC kept');
+      else out.exif = img.exif;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,147 @@
+// The batch behind `vpdsr upscale`: every input in order, each one read, upscaled and written
+// atomically (src/io/image writeImage: a temporary name in the output folder, renamed). A bad
+// input is recorded by name with a one-line reason and the batch goes on; an abort (AbortSignal,
+// Ctrl-C) stops before the next write, so no partial file is ever left behind.
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { readImage, writeImage } from '../io/image/index.js';
+import { AbortError, OptionError, oneLine } from './errors.js';
+import { renderImage, type RenderOptions } from './job.js';
+import type { Model } from './model.js';
+import { outputFormat, outputPath, type ExtChoice } from './naming.js';
+
+export interface JobOptions extends Omit<RenderOptions, 'onTile' | 'signal'> {
+  outDir: string;
+  suffix: string;
+  ext: ExtChoice;
+  quality?: number;
+  overwrite: boolean;
+  maxPixels?: number;
+}
+
+export interface ItemResult {
+  input: string;
+  status: 'done' | 'skipped' | 'failed';
+  output?: string;
+  /** Why it was skipped or failed: one line naming the file. */
+  reason?: string;
+  width?: number;
+  height?: number;
+  seconds?: number;
+}
+
+export interface BatchSummary {
+  done: number;
+  skipped: number;
+  failed: number;
+  /** The run was stopped by its signal; the image in progress was not written. */
+  aborted: boolean;
+  results: ItemResult[];
+}
+
+export interface BatchHooks {
+  onImage?: (index: number, input: string) => void;
+  onTile?: (done: number, total: number) => void;
+  onResult?: (r: ItemResult, index: number) => void;
+  onWarning?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+/** The output file being written right now (for a forced exit's clean-up), if any. */
+let writing: string | undefined;
+
+/** Removes writeImage's temporary files for `file` left by this process (a forced exit mid-write). */
+export function removeTempFiles(file: string | undefined = writing): void {
+  if (!file) return;
+  const dir = path.dirname(file), prefix = `.${path.basename(file)}.${process.pid}.`;
+  try {
+    for (const f of readdirSync(dir)) if (f.startsWith(prefix) && f.endsWith('.tmp')) rmSync(path.join(dir, f), { force: true });
+  } catch { /* the folder is gone: nothing to remove */ }
+}
+
+function real(p: string): string {
+  try { return realpathSync(p); } catch { return path.resolve(p); }
+}
+
+export function makeOutDir(dir: string): void {
+  if (typeof dir !== 'string' || dir.length === 0) throw new OptionError('an output folder (-o DIR) is required');
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (st && !st.isDirectory()) throw new OptionError(`-o ${dir}: exists and is not a folder`);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new OptionError(`-o ${dir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? oneLine(e)})`);
+  }
+}
+
+export async function runBatch(files: readonly string[], model: Model, o: JobOptions, hooks: BatchHooks = {}): Promise<BatchSummary> {
+  makeOutDir(o.outDir);
+  const inputs = new Map(files.map((f) => [real(f), f]));
+  const produced = new Map<string, string>();
+  const results: ItemResult[] = [];
+  let aborted = false;
+  const signal = hooks.signal;
+
+  // Why `out` must not be written: an input, an output of this run, or an existing file.
+  const blocked = (input: string, out: string): ItemResult | undefined => {
+    const key = real(out);
+    const clash = inputs.get(key);
+    if (clash !== undefined) return { input, status: 'failed', reason: `${input}: the output ${out} would overwrite the input ${clash}; choose another -o, --suffix or --ext` };
+    const earlier = produced.get(key);
+    if (earlier !== undefined) return { input, status: 'failed', reason: `${input}: the output ${out} is also the output of ${earlier}; use --suffix or separate runs` };
+    if (!o.overwrite && existsSync(out)) return { input, status: 'skipped', output: out, reason: `${out} exists (use --overwrite to replace it)` };
+    return undefined;
+  };
+
+  for (let i = 0; i < files.length; i++) {
+    if (signal?.aborted) { aborted = true; break; }
+    const input = files[i]!;
+    hooks.onImage?.(i, input);
+    const t0 = performance.now();
+    let r: ItemResult | undefined = blocked(input, outputPath(input, o.outDir, outputFormat(input, o.ext), o.suffix));
+    if (!r) {
+      try {
+        r = await runOne(input, model, o, hooks, blocked);
+      } catch (e) {
+        if (e instanceof AbortError || signal?.aborted) { aborted = true; break; }
+        const msg = oneLine(e);
+        r = { input, status: 'failed', reason: msg.includes(input) ? msg : `${input}: ${msg}` };
+      }
+    }
+    if (r.status === 'done') { r.seconds = (performance.now() - t0) / 1000; produced.set(real(r.output!), input); }
+    results.push(r);
+    hooks.onResult?.(r, i);
+  }
+  const count = (s: ItemResult['status']): number => results.filter((r) => r.status === s).length;
+  return { done: count('done'), skipped: count('skipped'), failed: count('failed'), aborted, results };
+}
+
+async function runOne(input: string, model: Model, o: JobOptions, hooks: BatchHooks, blocked: (input: string, out: string) => ItemResult | undefined): Promise<ItemResult> {
+  const img = await readImage(input, { maxPixels: o.maxPixels });
+  try {
+    if (hooks.signal?.aborted) throw new AbortError();
+    const format = outputFormat(input, o.ext, img.hasAlpha);
+    const out = outputPath(input, o.outDir, format, o.suffix);
+    // An alpha image asked for as JPEG becomes PNG: check the name it really gets.
+    const b = blocked(input, out);
+    if (b) return b;
+    const rendered = renderImage(img, model, format, { ...o, onTile: hooks.onTile, signal: hooks.signal });
+    try {
+      for (const w of rendered.warnings) hooks.onWarning?.(`${input}: ${w}`);
+      if (hooks.signal?.aborted) throw new AbortError();
+      writing = out;
+      try {
+        await writeImage(out, rendered.data, {
+          format, bitDepth: rendered.bitDepth, quality: o.quality, exif: rendered.exif, icc: rendered.icc, overwrite: o.overwrite,
+        });
+      } finally {
+        writing = undefined;
+      }
+      return { input, status: 'done', output: out, width: rendered.data.size(3), height: rendered.data.size(2) };
+    } finally {
+      rendered.data.dispose();
+    }
+  } finally {
+    img.data.dispose();
+  }
+}

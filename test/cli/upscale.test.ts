@@ -1,0 +1,152 @@
+// vpdsr upscale: files and folders in, PNGs out (atomic), the same pixels as the library, one-line
+// errors for bad flags and bad images, and a model folder (the golden e2e tiny networks) end to end.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import sharp from 'sharp';
+import * as torch from '../../src/engine/index.js';
+import { Tensor } from '../../src/engine/index.js';
+import { loadSafetensors, saveSafetensors } from '../../src/io/checkpoint/tensors.js';
+import { BicubicUpscaler, getPreset, loadUpscaler } from '../../src/models/index.js';
+import { presetModelJson } from '../../src/models/convert.js';
+import { writeModelFolder, UNET_FILE, AUTOENCODER_FILE } from '../../src/models/format.js';
+import { UNetModelSwin, fromSinSRConfig } from '../../src/models/unet/index.js';
+import { VQModelTorch, type VQConfig } from '../../src/models/vq/index.js';
+import { readRgb, toUint8Hwc } from '../../src/cli/upscale.js';
+import { tmpDir } from '../io/fixtures.js';
+import { cliPath, goldenDir } from '../helpers.js';
+
+function cli(...args: string[]): { code: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
+  return { code: r.status, stderr: r.stderr };
+}
+
+/** Raw RGB bytes of a PNG, and its size. */
+async function pixels(file: string): Promise<{ data: Uint8Array; width: number; height: number; channels: number }> {
+  const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data), width: info.width, height: info.height, channels: info.channels };
+}
+
+async function writeNoisePng(file: string, w: number, h: number, channels: 1 | 2 | 3 | 4, seed: number): Promise<void> {
+  const buf = Buffer.alloc(w * h * channels);
+  let s = seed;
+  for (let i = 0; i < buf.length; i++) { s = (s * 1103515245 + 12345) >>> 0; buf[i] = s >>> 24; }
+  await sharp(buf, { raw: { width: w, height: h, channels } }).png().toFile(file);
+}
+
+test('upscale --model bicubic: a file, the library pixels, RGB out of grey+alpha, no temp files', async () => {
+  const dir = tmpDir();
+  await writeNoisePng(path.join(dir, 'a.png'), 13, 9, 3, 1);
+  await writeNoisePng(path.join(dir, 'ga.png'), 7, 6, 2, 2);
+  const out = path.join(dir, 'out');
+  const r = cli('upscale', '-i', path.join(dir, 'a.png'), '-o', out, '--model', 'bicubic', '-q');
+  assert.equal(r.code, 0, r.stderr);
+  const got = await pixels(path.join(out, 'a.png'));
+  assert.deepEqual([got.width, got.height, got.channels], [52, 36, 3]);
+  const lr = await readRgb(path.join(dir, 'a.png'));
+  const want = torch.scope(() => toUint8Hwc(new BicubicUpscaler().upscale(lr)));
+  lr.dispose();
+  assert.deepEqual(got.data, want);
+  const r2 = cli('upscale', '-i', path.join(dir, 'ga.png'), '-o', out, '--model', 'bicubic', '-q');
+  assert.equal(r2.code, 0, r2.stderr);
+  const g = await pixels(path.join(out, 'ga.png'));
+  assert.equal(g.channels, 3);
+  for (let i = 0; i < g.data.length; i += 3) assert.ok(g.data[i] === g.data[i + 1] && g.data[i] === g.data[i + 2], 'grey replicated');
+  assert.deepEqual(fs.readdirSync(out).filter((f) => f.startsWith('.')), []);
+});
+
+test('upscale: a folder with a corrupt image reports it in one line, does the rest and exits 1', async () => {
+  const dir = tmpDir();
+  const inDir = path.join(dir, 'in');
+  fs.mkdirSync(inDir);
+  await writeNoisePng(path.join(inDir, 'good.png'), 10, 8, 3, 3);
+  fs.writeFileSync(path.join(inDir, 'bad.png'), 'not a png at all');
+  fs.writeFileSync(path.join(inDir, 'notes.txt'), 'ignored');
+  const out = path.join(dir, 'out');
+  const r = cli('upscale', '-i', inDir, '-o', out, '--model', 'bicubic', '-q');
+  assert.equal(r.code, 1);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 2, r.stderr);
+  assert.match(lines[0]!, /^vpdsr: .*bad\.png: cannot (read|decode) the image/);
+  assert.equal(lines[1], 'vpdsr: 1 of 2 images failed');
+  assert.deepEqual(fs.readdirSync(out), ['good.png']);
+});
+
+test('upscale: bad flags and missing weights give one line naming the flag or the file', () => {
+  const dir = tmpDir();
+  const img = path.join(dir, 'x.png');
+  fs.writeFileSync(img, 'x');
+  const cases: [string[], RegExp][] = [
+    [['-i', img, '-o', dir], /give --model DIR, --model bicubic, or --preset P with --unet FILE and --vq FILE/],
+    [['-i', img, '-o', dir, '--model', 'bicubic', '--sampler', 'euler'], /--sampler must be one of one-step, ddim, stochastic, got "euler"/],
+    [['-i', img, '-o', dir, '--model', 'bicubic', '--steps', '4'], /--sampler and --steps do not apply to --model bicubic/],
+    [['-i', img, '-o', dir, '--model', 'bicubic', '--dtype', 'fp16'], /--dtype must be one of fp32, bf16, got "fp16"/],
+    [['-i', img, '-o', dir, '--model', 'bicubic', '--tile', '-3'], /--tile must be an integer >= 0, got "-3"/],
+    [['-i', img, '-o', dir, '--model', 'bicubic', '--device', 'gpu'], /--device must be cpu, cuda or cuda:N, got "gpu"/],
+    [['-i', path.join(dir, 'none'), '-o', dir, '--model', 'bicubic'], /-i .*none: no such file or folder/],
+    [['-i', img, '-o', dir, '--preset', 'sinsr', '--unet', path.join(dir, 'SinSR_v1.pth')], /--preset sinsr needs --unet FILE and --vq FILE/],
+    [['-i', img, '-o', dir, '--preset', 'sinsr', '--unet', path.join(dir, 'SinSR_v1.pth'), '--vq', path.join(dir, 'vq.pth')],
+      /SinSR_v1\.pth: UNet weights not found \(SinSR_v1\.pth is published at https:\/\/github\.com\/wyf0912\/SinSR\/releases\/download\/v1\.0\/SinSR_v1\.pth/],
+    [['-i', img, '-o', dir, '--model', path.join(dir, 'nomodel')], /nomodel: model folder not found/],
+  ];
+  for (const [args, re] of cases) {
+    const r = cli('upscale', ...args);
+    assert.notEqual(r.code, 0, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re, args.join(' '));
+    assert.ok(!r.stderr.includes('    at '), 'no stack trace');
+  }
+});
+
+/** A model folder holding the golden e2e tiny networks (SinSR one-step schedule, padding 16). */
+function tinyModel(dir: string): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(goldenDir('models'), 'manifest.json'), 'utf8')) as { cases: { kind: string; params: Record<string, unknown> }[] };
+  const p = manifest.cases.find((c) => c.kind === 'e2e.upscale')!.params;
+  const unetConfig = fromSinSRConfig(p.unet_config as Record<string, unknown>), vqConfig = p.vq_config as VQConfig;
+  const out = path.join(dir, 'tiny');
+  torch.scope(() => {
+    const w = loadSafetensors(path.join(goldenDir('models'), 'cases', 'e2e-upscale-sinsr-one-step-24x20.safetensors'));
+    const pick = (pre: string): Map<string, Tensor> => new Map([...w].filter(([k]) => k.startsWith(pre)).map(([k, t]) => [k.slice(pre.length), t.float()] as [string, Tensor]));
+    const unet = new UNetModelSwin(unetConfig), vq = new VQModelTorch(vqConfig);
+    unet.loadStateDict(pick('w.unet.'));
+    vq.loadStateDict(pick('w.vq.'));
+    writeModelFolder(out, presetModelJson(getPreset('sinsr'), [], 'test', { unetConfig, vqConfig, padding: 16 }), (tmp) => {
+      saveSafetensors(path.join(tmp, UNET_FILE), unet.stateDict());
+      saveSafetensors(path.join(tmp, AUTOENCODER_FILE), vq.stateDict());
+    });
+    unet.dispose(); vq.dispose();
+  });
+  return out;
+}
+
+test('upscale --model DIR: the CLI writes what the library computes for the same seed; bf16 runs', async () => {
+  const dir = tmpDir();
+  const model = tinyModel(dir);
+  await writeNoisePng(path.join(dir, 'p.png'), 24, 20, 3, 5);
+  const out = path.join(dir, 'out');
+  const r = cli('upscale', '-i', path.join(dir, 'p.png'), '-o', out, '--model', model, '--seed', '3', '--tile', '0', '--threads', String(torch.getNumThreads()));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /sinsr-v1 on cpu \(fp32\)/);
+  const got = await pixels(path.join(out, 'p.png'));
+  assert.deepEqual([got.width, got.height], [96, 80]);
+  const up = loadUpscaler({ model });
+  const lr = await readRgb(path.join(dir, 'p.png'));
+  const want = torch.scope(() => toUint8Hwc(up.upscale(lr, { seed: 3, tile: 0 })));
+  const other = torch.scope(() => toUint8Hwc(up.upscale(lr, { seed: 4, tile: 0 })));
+  lr.dispose();
+  up.dispose();
+  assert.deepEqual(got.data, want);
+  assert.notDeepEqual(got.data, other, 'the seed matters');
+  // Tiled (16-px LR tiles), feathered: a different but complete image.
+  const rt = cli('upscale', '-i', path.join(dir, 'p.png'), '-o', path.join(dir, 'tiled'), '--model', model, '--tile', '16', '--tile-overlap', '4', '-q');
+  assert.equal(rt.code, 0, rt.stderr);
+  assert.equal((await pixels(path.join(dir, 'tiled', 'p.png'))).width, 96);
+  const rb = cli('upscale', '-i', path.join(dir, 'p.png'), '-o', path.join(dir, 'bf16'), '--model', model, '--dtype', 'bf16', '-q');
+  assert.equal(rb.code, 0, rb.stderr);
+  assert.equal((await pixels(path.join(dir, 'bf16', 'p.png'))).height, 80);
+  const rs = cli('upscale', '-i', path.join(dir, 'p.png'), '-o', out, '--model', model, '--sampler', 'stochastic');
+  assert.equal(rs.code, 1);
+  assert.match(rs.stderr, /^vpdsr: sinsr-v1 is a one-step model; the stochastic sampler is not supported for it \(use --sampler one-step\)\n$/);
+});
