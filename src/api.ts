@@ -20,7 +20,7 @@ import { parseExt, type ExtChoice, outputFormat } from './api/naming.js';
 import { typedPixelsToTensor } from './api/pixels.js';
 import { checkSizeOptions } from './api/scale.js';
 
-export { loadModel, type Model, type ModelSpec } from './api/model.js';
+export { loadModel, modelFromUpscaler, type Model, type ModelSpec } from './api/model.js';
 export { AbortError, OptionError } from './api/errors.js';
 export { COLOR_FIXES, type ColorFix } from './api/colorfix.js';
 export { EXT_CHOICES, type ExtChoice } from './api/naming.js';

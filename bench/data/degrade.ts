@@ -40,16 +40,25 @@ export async function benchDegradation(opts: DegradationBenchOptions = {}): Prom
   const names = (await listImages(root)).slice(0, bs);
   const items = [];
   for (const [i, name] of names.entries()) items.push(await prepareItem(root, name, new Rng(i), TRAIN_PRESET, { gtPrep: true }));
+  const threads0 = torch.getNumThreads();
   try {
-    let n = 0, seed = 0;
-    const t0 = performance.now();
-    while (n < pairs) {
-      const b = await degradeItems(items, seed++, TRAIN_PRESET);
-      b.gt.dispose(); b.lq.dispose();
-      n += bs;
+    // LibTorch's default thread count, then one thread (what each worker uses): many small ops
+    // make the pipeline sensitive to intra-op threading on a busy machine.
+    for (const threads of [...new Set([threads0, 1])]) {
+      torch.setNumThreads(threads);
+      let n = 0, seed = 0;
+      const t0 = performance.now();
+      while (n < pairs) {
+        const b = await degradeItems(items, seed++, TRAIN_PRESET);
+        b.gt.dispose(); b.lq.dispose();
+        n += bs;
+      }
+      const s = (performance.now() - t0) / 1000;
+      lines.push(JSON.stringify({ bench: 'data.degrade', what: 'pipeline only (main thread)', gt: 256, lq: 64, batch: bs, workers: 0, threads, pairs: n, seconds: +s.toFixed(3), pairs_per_s: +(n / s).toFixed(2) }));
     }
-    const s = (performance.now() - t0) / 1000;
-    lines.push(JSON.stringify({ bench: 'data.degrade', what: 'pipeline only (main thread)', gt: 256, lq: 64, batch: bs, workers: 0, threads: torch.getNumThreads(), pairs: n, seconds: +s.toFixed(3), pairs_per_s: +(n / s).toFixed(2) }));
-  } finally { for (const it of items) disposeItem(it); }
+  } finally {
+    torch.setNumThreads(threads0);
+    for (const it of items) disposeItem(it);
+  }
   return lines;
 }

@@ -95,3 +95,11 @@ export async function loadModel(spec: ModelSpec | string): Promise<Model> {
   // loadUpscaler is synchronous (file reads and tensor set-up); its errors are one line already.
   return new LoadedModel(loadUpscaler(s));
 }
+
+/** Wraps an Upscaler you built yourself (a custom or stand-in model) as a Model; dispose() frees it. */
+export function modelFromUpscaler(up: Upscaler): Model {
+  if (up === null || typeof up !== 'object' || typeof up.upscale !== 'function' || typeof up.dispose !== 'function' || up.scale !== 4) {
+    throw new OptionError('modelFromUpscaler(up): up must be a ×4 Upscaler { scale: 4, name, device, dtype, upscale(), dispose() }');
+  }
+  return new LoadedModel(up);
+}

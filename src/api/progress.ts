@@ -79,7 +79,7 @@ export class Progress {
   finish(s: BatchSummary): void {
     this.stop();
     const failed = s.results.filter((r) => r.status === 'failed');
-    const text = `vpdsr: ${s.done} done, ${s.skipped} skipped, ${s.failed} failed${s.aborted ? ', interrupted' : ''} (of ${this.total || s.results.length})`;
+    const text = `vpdsr: ${s.done} done, ${s.skipped} skipped, ${s.failed} failed${s.aborted ? ', interrupted' : ''} (of ${Math.max(this.total, s.results.length)})`;
     if (this.quiet && failed.length === 0 && !s.aborted) return;
     this.stream.write(`${text}\n`);
     for (const f of failed) this.stream.write(`  failed: ${f.reason}\n`);

@@ -263,3 +263,29 @@ test('channels-last weights and inputs give the contiguous result; bf16 runs clo
     model.dispose();
   }
 });
+
+test('backward in channels-last matches contiguous (the in-place adds keep autograd valid)', () => {
+  const model = new UNetModelSwin(TINY).eval();
+  try {
+    torch.scope(() => {
+      const { x, t, lq } = inputs(2, 16, 16);
+      const grads = (cl: boolean): Tensor[] => {
+        model.zeroGrad();
+        const xi = (cl ? x.contiguous('channels_last') : x.clone()).requiresGrad_(true);
+        model.forward(xi, t, cl ? lq.contiguous('channels_last') : lq).square().sum().backward();
+        return [xi.grad!, ...['input_blocks.0.0.weight', 'input_blocks.3.1.blocks.1.attn.relative_position_bias_table', 'out.2.bias']
+          .map((k) => new Map(model.namedParameters()).get(k)!.grad!)];
+      };
+      const a = grads(false);
+      model.to({ memoryFormat: 'channels_last' });
+      const b = grads(true);
+      a.forEach((g, i) => {
+        const scale = g.abs().max().item();
+        assert.ok(scale > 0);
+        assert.ok(b[i]!.sub(g).abs().max().item() <= 1e-4 * scale, `gradient ${i}`);
+      });
+    });
+  } finally {
+    model.dispose();
+  }
+});

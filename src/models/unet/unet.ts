@@ -96,11 +96,13 @@ export class UNetModelSwin extends Module {
 
     // Runtime size constraints, per level: downsampling needs even sizes, Swin needs window multiples.
     let multiple = 2 ** (cfg.channel_mult.length - 1);
-    const reasons = [`×2 downsampling ${cfg.channel_mult.length - 1} times`];
+    let reason = `×2 downsampling ${cfg.channel_mult.length - 1} times`;
     const noteSwin = (layer: BasicLayer, level: number): void => {
       const m = layer.windowMultiple * 2 ** level;
-      if (lcm(multiple, m) !== multiple) { multiple = lcm(multiple, m); }
-      reasons.push(`Swin window ${layer.windowMultiple} at level ${level}`);
+      if (lcm(multiple, m) !== multiple) {
+        multiple = lcm(multiple, m);
+        reason = `Swin window ${layer.windowMultiple} at level ${level}, where the map is 1/${2 ** level} of the latent`;
+      }
     };
 
     let ch = Math.trunc(cfg.channel_mult[0]! * mc);
@@ -154,7 +156,7 @@ export class UNetModelSwin extends Module {
     }
     this.out = new Sequential(normalization(ch), new SiLU(), new Conv2d(inputCh, cfg.out_channels, 3, { padding: 1 }));
     this.sizeMultiple = multiple;
-    this.sizeReason = reasons.join(', ');
+    this.sizeReason = reason;
   }
 
   /** The dtype the network computes in (its parameters'). */
