@@ -7,6 +7,7 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/grad_mode.h>
 #include <c10/core/CPUAllocator.h>
+#include <c10/util/Logging.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/version.h>
 
@@ -41,8 +42,10 @@ struct VError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Host bytes a handle keeps alive, as a hint for V8's GC. Meta and CUDA storage is not host memory
+// (a meta tensor of 2^40 elements must not tell V8 that 4 TB are held).
 int64_t tensorBytes(const at::Tensor& t) {
-  if (!t.defined() || !t.has_storage()) return 0;
+  if (!t.defined() || !t.has_storage() || !t.device().is_cpu()) return 0;
   return static_cast<int64_t>(t.storage().nbytes());
 }
 
@@ -529,11 +532,23 @@ Napi::Value Grad(const Napi::CallbackInfo& info) {
   });
 }
 
+// Tensor.grad = g, with the checks of torch/csrc/autograd/python_variable.cpp (THPVariable_set_grad):
+// a gradient of another shape, dtype or device would be accumulated into silently or crash later.
 Napi::Value SetGrad(const Napi::CallbackInfo& info) {
   return guarded(info, "setGrad", [&](Napi::Env env) -> Napi::Value {
     at::Tensor& t = getTensor(env, info[0]);
-    if (info[1].IsNull() || info[1].IsUndefined()) t.mutable_grad().reset();
-    else t.mutable_grad() = getTensor(env, info[1], "grad");
+    if (info[1].IsNull() || info[1].IsUndefined()) {
+      t.mutable_grad().reset();
+      return env.Undefined();
+    }
+    at::Tensor& g = getTensor(env, info[1], "grad");
+    if (g.is_same(t)) throw VError("can't assign Variable as its own grad");
+    if (g.scalar_type() != t.scalar_type())
+      throw VError(std::string("assigned grad has data of a different type (") + c10::toString(g.scalar_type()) +
+                   " for a " + c10::toString(t.scalar_type()) + " tensor)");
+    if (g.device() != t.device()) throw VError("assigned grad has data located on a different device");
+    if (!g.sizes().equals(t.sizes())) throw VError("assigned grad has data of a different size");
+    t.mutable_grad() = g;
     return env.Undefined();
   });
 }
@@ -719,6 +734,13 @@ Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new Instance());
+  // c10::Error symbolises a C++ backtrace when it is constructed (milliseconds each). The message
+  // we pass on never includes it, so skip it unless asked for (VPDSR_CPP_STACKTRACES=1).
+  static std::once_flag traceOnce;
+  std::call_once(traceOnce, [] {
+    const char* e = std::getenv("VPDSR_CPP_STACKTRACES");
+    if (!(e && e[0] == '1')) c10::SetStackTraceFetcher([]() -> std::string { return ""; });
+  });
   // ATen starts with one intra-op thread inside Node: default to all cores, or VPDSR_THREADS.
   static std::once_flag threadsOnce;
   std::call_once(threadsOnce, [] {

@@ -40,9 +40,13 @@ export function tileBytes(tile: number, bytesPerValue = 4): number {
   return fullres + attn;
 }
 
-/** Bytes the whole image needs outside the tiles: LR, merged output, weights, colour fix and resize copies. */
-export function imageBytes(width: number, height: number, channels = 4): number {
-  return (width * height * channels + 16 * width * height * (channels + 1) * 3) * 4;
+/**
+ * Bytes the whole image needs outside the tiles, per output pixel in float32: the merge's
+ * accumulator (3) and weight (1), the merged result (3), colour-fix and resize copies (3 + 3),
+ * alpha (1).
+ */
+export function imageBytes(outWidth: number, outHeight: number): number {
+  return outWidth * outHeight * 4 * 14;
 }
 
 export interface TileChoice {

@@ -12,6 +12,7 @@ import { writeImage } from '../io/image/index.js';
 import { listImages, itemSeed } from '../data/dataset.js';
 import { WorkerPool, runOrdered, fromWire, type LoaderTask } from '../data/loader.js';
 import { loadPreset, type DegradationPreset } from '../data/degradation/params.js';
+import { minGtSide } from '../data/degradation/pipeline.js';
 
 export interface DegradeOptions {
   input: string;
@@ -53,6 +54,7 @@ export async function runDegrade(o: DegradeOptions, log: (line: string) => void 
   preset = { ...preset, sf: o.scale };
   if (o.gtSize !== undefined) preset.gt_size = o.gtSize;
   if (o.gtSize !== undefined && o.gtSize % o.scale !== 0) throw new UsageError(`--gt-size ${o.gtSize} must be a multiple of --scale ${o.scale}`);
+  if (o.gtSize !== undefined && o.gtSize < minGtSide(preset)) throw new UsageError(`--gt-size ${o.gtSize} is smaller than the ${minGtSide(preset)} pixels this preset needs at scale ${o.scale}`);
   const inDir = path.resolve(o.input), outDir = path.resolve(o.output);
   if (inDir === outDir) throw new UsageError('-o must differ from -i');
   let names: string[];

@@ -214,8 +214,8 @@ export async function degradeBatch(input: DegradeInput, choices: PipelineChoices
   if (cfg.use_sharp) throw new RangeError('degradeBatch(): use_sharp is not supported by this pipeline (ResShift does not sharpen)');
   let x = await stage1(gt, input.kernel1, choices.stage1, cfg, draws, opts);
   if (choices.stage2.apply) {
-    const y = (() => { try { return stage2(x, input.kernel2, choices.stage2, gtHW, cfg, draws, opts); } finally { x.dispose(); } })();
-    x = y;
+    const s1 = x;
+    try { x = stage2(s1, input.kernel2, choices.stage2, gtHW, cfg, draws, opts); } finally { s1.dispose(); }
   }
   try {
     const { preRound, lq } = await finalStage(x, input.sincKernel, choices.final, gtHW, cfg, draws, opts);

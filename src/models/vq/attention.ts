@@ -10,6 +10,7 @@ import * as torch from '../../engine/index.js';
 import { Tensor } from '../../engine/index.js';
 import { Module, Conv2d } from '../../engine/nn/index.js';
 import { Normalize, type GroupNorm } from './layers.js';
+import { powCR } from '../diffusion/f64math.js';
 
 /** Default bound on score elements per chunk: 2^26 (256 MiB in f32; two such buffers live at once). */
 export const DEFAULT_ATTN_SCORE_BUDGET = 2 ** 26;
@@ -55,7 +56,7 @@ export class AttnBlock extends Module {
       const q = tokens(this.q.forward(h));
       const kT = tokens(this.k.forward(h)).transpose(1, 2); // [B, C, N]
       const v = tokens(this.v.forward(h));
-      const scale = Math.pow(Math.trunc(c), -0.5); // int(c)**(-0.5)
+      const scale = powCR(c, -0.5); // int(c)**(-0.5), as Python's (glibc) pow rounds it; V8's Math.pow is an ulp off for 512
       const rows = this.chunkRows(b, n);
       let o: Tensor;
       if (rows >= n) {

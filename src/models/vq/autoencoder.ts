@@ -41,6 +41,15 @@ export class VQModelTorch extends Module {
   }
 
   private get paramDtype(): torch.DType { return this.quant_conv.weight.dtype; }
+
+  /** The module's dtype, and channels-last when its conv weights are (then every activation is). */
+  private prepare(x: Tensor): Tensor {
+    const cl = this.encoder.conv_in.weight.isContiguous('channels_last') && !this.encoder.conv_in.weight.isContiguous();
+    const dtype = x.dtype === this.paramDtype ? undefined : this.paramDtype;
+    const wantCl = cl && !x.isContiguous('channels_last');
+    if (!dtype && !wantCl) return x;
+    return x.to({ dtype, memoryFormat: wantCl ? 'channels_last' : undefined });
+  }
   private get paramDevice(): string { return this.quant_conv.weight.device; }
 
   /** Input checks shared by encode/decode: one clear line instead of an ATen error. */
@@ -66,8 +75,7 @@ export class VQModelTorch extends Module {
       hh = Math.floor(hh / 2); ww = Math.floor(ww / 2);
     }
     return torch.scope(() => {
-      const xin = x.dtype === this.paramDtype ? x : x.to({ dtype: this.paramDtype });
-      const h = this.encoder.forward(xin);
+      const h = this.encoder.forward(this.prepare(x));
       return this.quant_conv.forward(h);
     });
   }
@@ -76,7 +84,7 @@ export class VQModelTorch extends Module {
   decode(h: Tensor, opts: DecodeOptions = {}): Tensor {
     this.checkInput('decode', h, this.quantize.e_dim);
     return torch.scope(() => {
-      const hin = h.dtype === this.paramDtype ? h : h.to({ dtype: this.paramDtype });
+      const hin = this.prepare(h);
       let quant = hin;
       if (!opts.forceNotQuantize) {
         const q = this.quantize.forward(hin, { straightThrough: opts.straightThrough });
