@@ -4,12 +4,25 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { reportError, setDebug } from './errors.js';
-import { registerDoctor } from './doctor.js';
-import { registerParity } from './parity.js';
-import { registerUpscale } from './upscale.js';
-import { registerConvert } from './convert.js';
-import { registerInspect } from './inspect.js';
-import { registerDegrade } from './degrade.js';
+
+type Register = (program: Command, version: string) => void;
+
+// Each subcommand's module is imported only when that command runs, so `vpdsr inspect` does not
+// load LibTorch and a broken module cannot take the other commands down. `--help` loads them all.
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  upscale: async () => (await import('./upscale.js')).registerUpscale,
+  convert: async () => (await import('./convert.js')).registerConvert,
+  inspect: async () => (await import('./inspect.js')).registerInspect,
+  degrade: async () => (await import('./degrade.js')).registerDegrade,
+  doctor: async () => (await import('./doctor.js')).registerDoctor,
+  parity: async () => (await import('./parity.js')).registerParity,
+};
+
+/** The subcommand named on the command line (first argument that is not an option), if any. */
+function requestedCommand(argv: string[]): string | undefined {
+  const first = argv.slice(2).find((a) => !a.startsWith('-'));
+  return first !== undefined && Object.prototype.hasOwnProperty.call(COMMANDS, first) ? first : undefined;
+}
 
 function packageVersion(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -23,7 +36,7 @@ function packageVersion(): string {
   return '0.0.0';
 }
 
-export function buildProgram(): Command {
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const version = packageVersion();
   const program = new Command();
   program
@@ -34,18 +47,14 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride()
     .hook('preAction', (cmd) => { if (cmd.opts().debug) setDebug(true); });
-  registerDoctor(program, version);
-  registerParity(program);
-  registerUpscale(program);
-  registerConvert(program, version);
-  registerInspect(program);
-  registerDegrade(program);
+  const wanted = requestedCommand(argv);
+  for (const name of wanted ? [wanted] : Object.keys(COMMANDS)) (await COMMANDS[name]!())(program, version);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
