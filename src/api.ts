@@ -170,7 +170,7 @@ export async function upscale(input: UpscaleInput, options: UpscaleOptions = {})
       const hasAlpha = src.channels === 2 || src.channels === 4;
       const format = outputFormat(`x${FORMAT_EXT[src.format ?? 'png'] ?? '.png'}`, ext, hasAlpha);
       const onTile = options.onProgress ? (done: number, total: number) => options.onProgress!({ tile: done, tiles: total, fraction: done / total }) : undefined;
-      const r = renderImage(src, model, format, {
+      const r = await renderImage(src, model, format, {
         colorFix, size: options, tile: options.tile, tileOverlap: options.tileOverlap, tileMerge: options.tileMerge, maxMemory, seed: options.seed,
         stripMetadata: options.stripMetadata === true, onTile, signal,
       });

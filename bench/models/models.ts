@@ -129,7 +129,8 @@ function runChild(c: ChildConfig): Record<string, unknown>[] {
     encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_NUM_THREADS: String(c.threads) },
   });
   if (r.status !== 0) {
-    const line = { bench: 'models', error: `child ${JSON.stringify(c)} failed: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };
+    const err = (r.stderr || '').split('\n').find((l) => /Error|error:/.test(l)) ?? (r.stderr || '').trim().split('\n').slice(-1)[0];
+    const line = { bench: 'models', error: `child ${JSON.stringify(c)} failed (status ${r.status}, signal ${r.signal}): ${err}` };
     return [line];
   }
   return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -29,7 +29,9 @@ constexpr double kSlotSpan = 16777216.0;
 struct Instance {
   std::vector<at::Tensor> tensors{at::Tensor()};
   std::vector<uint32_t> generation{0};
-  std::vector<int64_t> reported{0};
+  // External memory is reported per storage, not per handle: views share their base's bytes.
+  std::vector<const void*> storageKey{nullptr};
+  std::unordered_map<const void*, std::pair<int64_t, int64_t>> storages;  // storage -> (handles, bytes)
   std::vector<uint32_t> freeSlots;
   size_t live = 0;
   std::unordered_map<std::string, c10::OperatorHandle> ops;
@@ -60,13 +62,21 @@ double addTensor(Napi::Env env, at::Tensor t) {
     if (slot >= (1u << 24)) throw VError("too many live tensors (16M): dispose tensors or use scope()");
     I.tensors.emplace_back();
     I.generation.push_back(0);
-    I.reported.push_back(0);
+    I.storageKey.push_back(nullptr);
   }
   int64_t bytes = tensorBytes(t);
   I.tensors[slot] = std::move(t);
-  I.reported[slot] = bytes;
+  const void* key = nullptr;
+  if (bytes) {
+    key = I.tensors[slot].storage().unsafeGetStorageImpl();
+    auto& e = I.storages[key];
+    if (e.first++ == 0) {
+      e.second = bytes;
+      Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+    }
+  }
+  I.storageKey[slot] = key;
   I.live++;
-  if (bytes) Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
   return static_cast<double>(slot) + static_cast<double>(I.generation[slot]) * kSlotSpan;
 }
 
@@ -90,8 +100,14 @@ at::Tensor& getTensor(Napi::Env env, const Napi::Value& v, const char* what = "t
 void releaseSlot(Napi::Env env, uint32_t slot) {
   Instance& I = inst(env);
   I.tensors[slot] = at::Tensor();
-  if (I.reported[slot]) Napi::MemoryManagement::AdjustExternalMemory(env, -I.reported[slot]);
-  I.reported[slot] = 0;
+  if (const void* key = I.storageKey[slot]) {
+    auto it = I.storages.find(key);
+    if (it != I.storages.end() && --it->second.first == 0) {
+      Napi::MemoryManagement::AdjustExternalMemory(env, -it->second.second);
+      I.storages.erase(it);
+    }
+  }
+  I.storageKey[slot] = nullptr;
   I.generation[slot] = (I.generation[slot] + 1) % (1u << 28);
   I.freeSlots.push_back(slot);
   I.live--;
@@ -556,7 +572,15 @@ Napi::Value SetGrad(const Napi::CallbackInfo& info) {
 Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
   return guarded(info, "requiresGrad_", [&](Napi::Env env) -> Napi::Value {
     at::Tensor& t = getTensor(env, info[0]);
-    t.set_requires_grad(info[1].ToBoolean().Value());
+    bool v = info[1].ToBoolean().Value();
+    // As Tensor.requires_grad_ in python_variable_methods.cpp: only leaves change their flag.
+    if (!t.is_leaf()) {
+      if (!v)
+        throw VError("you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                     "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+      return env.Undefined();
+    }
+    t.set_requires_grad(v);
     return env.Undefined();
   });
 }
@@ -726,6 +750,19 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// V8's running total of external memory as this addon has adjusted it (AdjustExternalMemory(0)),
+// and the part of it this instance's live handles account for.
+Napi::Value ExternalMemory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Instance& I = inst(env);
+  int64_t mine = 0;
+  for (const auto& kv : I.storages) mine += kv.second.second;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("v8", static_cast<double>(Napi::MemoryManagement::AdjustExternalMemory(env, 0)));
+  o.Set("reported", static_cast<double>(mine));
+  return o;
+}
+
 Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(inst(info.Env()).live));
 }
@@ -784,6 +821,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("allocatorStats", AllocatorStats);
   fn("emptyCache", EmptyCache);
   fn("liveTensors", LiveTensors);
+  fn("externalMemory", ExternalMemory);
   return exports;
 }
 

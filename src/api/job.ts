@@ -40,14 +40,14 @@ export interface Rendered {
 
 const SIXTEEN: readonly WriteFormat[] = ['png', 'tiff'];
 
-export function renderImage(img: SourceImage, model: Model, format: WriteFormat, o: RenderOptions): Rendered {
+export async function renderImage(img: SourceImage, model: Model, format: WriteFormat, o: RenderOptions): Promise<Rendered> {
   const warnings: string[] = [];
   const tile = chooseTile({
     kind: model.kind, device: model.device, width: img.width, height: img.height,
     maxMemory: o.maxMemory, tile: o.tile, tileOverlap: o.tileOverlap, bf16: model.dtype === 'bf16',
   });
   if (tile.reason === 'minimum') warnings.push(`the memory budget (${(tile.budget / 2 ** 20).toFixed(0)} MiB) is below the smallest tile's estimate (${(tile.estimate / 2 ** 20).toFixed(0)} MiB); trying 64-px tiles`);
-  const data = upscaleChannels(img.data, model.upscaler, {
+  const data = await upscaleChannels(img.data, model.upscaler, {
     tile: tile.tile, tileOverlap: tile.tileOverlap, tileMerge: o.tileMerge, seed: o.seed, colorFix: o.colorFix, size: o.size, onTile: o.onTile, signal: o.signal,
   });
   const bitDepth: 8 | 16 = img.bitDepth === 16 && SIXTEEN.includes(format) ? 16 : 8;

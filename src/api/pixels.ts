@@ -8,7 +8,7 @@
 //   write time, so 16-bit in can be 16-bit out.
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
-import { bicubicX4, UpscaleAbortedError, type Upscaler } from '../models/pipeline.js';
+import { bicubicX4, UpscaleAbortedError, type Upscaler, type UpscaleOptions } from '../models/pipeline.js';
 import type { TileMerge } from '../models/tiling.js';
 import { applyColorFix, type ColorFix } from './colorfix.js';
 import { AbortError } from './errors.js';
@@ -29,38 +29,60 @@ export interface PixelOptions {
 /** BT.601 luma weights (ITU-R BT.601, what libvips and PIL use for RGB → grey). */
 const LUMA = [0.299, 0.587, 0.114];
 
+/**
+ * An Upscaler that may also offer `upscaleAsync`, which yields to the event loop between tiles so
+ * an AbortSignal fired by an event (Ctrl-C, a timer) is seen at the next tile. The synchronous
+ * `upscale` only sees a signal that was aborted before it started or from inside onTile.
+ */
+type MaybeAsyncUpscaler = Upscaler & { upscaleAsync?: (lr: Tensor, opts?: UpscaleOptions) => Promise<Tensor> };
+
+async function runModel(up: MaybeAsyncUpscaler, rgb: Tensor, opts: UpscaleOptions): Promise<Tensor> {
+  try {
+    if (typeof up.upscaleAsync === 'function') return await up.upscaleAsync(rgb, opts);
+    // Let pending events (a signal handler) run before the synchronous work starts.
+    await new Promise<void>((r) => setImmediate(r));
+    if (opts.signal?.aborted) throw new AbortError();
+    return up.upscale(rgb, opts);
+  } catch (e) {
+    if (e instanceof UpscaleAbortedError) throw new AbortError();
+    throw e;
+  }
+}
+
 /** [1, C, h, w] (C = 1–4) float32 in [0, 1] → [1, C, H, W] float32 in [0, 1] at the target size. */
-export function upscaleChannels(data: Tensor, up: Upscaler, o: PixelOptions): Tensor {
+export async function upscaleChannels(data: Tensor, up: Upscaler, o: PixelOptions): Promise<Tensor> {
+  if (data.ndim !== 4 || data.size(0) !== 1 || data.size(1) < 1 || data.size(1) > 4) throw new RangeError(`image data must be [1, C, H, W] with 1–4 channels, got [${data.shape.join(', ')}]`);
   const c = data.size(1), h = data.size(2), w = data.size(3);
-  if (data.ndim !== 4 || data.size(0) !== 1 || c < 1 || c > 4) throw new RangeError(`image data must be [1, C, H, W] with 1–4 channels, got [${data.shape.join(', ')}]`);
   const grey = c <= 2, alpha = c === 2 || c === 4;
   const [W, H] = targetSize(w, h, o.size);
   if (o.signal?.aborted) throw new AbortError();
-  return torch.scope(() => {
-    const rgb = (grey ? data.narrow(1, 0, 1).expand(1, 3, h, w) : data.narrow(1, 0, 3)).to({ dtype: 'float32' }).contiguous();
-    let sr: Tensor;
-    try {
-      sr = up.upscale(rgb, { tile: o.tile, tileOverlap: o.tileOverlap, tileMerge: o.tileMerge, seed: o.seed, onTile: o.onTile, signal: o.signal });
-    } catch (e) {
-      if (e instanceof UpscaleAbortedError) throw new AbortError();
-      throw e;
-    }
+  // Scopes are synchronous: the RGB input and the model output are kept across the await.
+  const rgb = torch.keep(torch.scope(() => (grey ? data.narrow(1, 0, 1).expand(1, 3, h, w) : data.narrow(1, 0, 3)).to({ dtype: 'float32' }).contiguous()));
+  let sr: Tensor | undefined;
+  try {
+    sr = await runModel(up, rgb, { tile: o.tile, tileOverlap: o.tileOverlap, tileMerge: o.tileMerge, seed: o.seed, onTile: o.onTile, signal: o.signal });
     if (o.signal?.aborted) throw new AbortError();
-    if (o.colorFix !== 'none') sr = applyColorFix(o.colorFix, sr, bicubicX4(rgb).clamp(0, 1));
-    sr = resizeTo(sr, W, H);
-    const parts: Tensor[] = [];
-    if (grey) {
-      const y = sr.narrow(1, 0, 1).mul(LUMA[0]!).add(sr.narrow(1, 1, 1).mul(LUMA[1]!)).add(sr.narrow(1, 2, 1).mul(LUMA[2]!));
-      parts.push(y.clamp(0, 1));
-    } else {
-      parts.push(sr);
-    }
-    if (alpha) {
-      const a = data.narrow(1, c - 1, 1).to({ dtype: 'float32' }).contiguous();
-      parts.push(resizeTo(bicubicX4(a).clamp(0, 1), W, H));
-    }
-    return parts.length === 1 ? parts[0]! : torch.cat(parts, 1);
-  });
+    const out = sr;
+    return torch.scope(() => {
+      let y = out;
+      if (o.colorFix !== 'none') y = applyColorFix(o.colorFix, y, bicubicX4(rgb).clamp(0, 1));
+      y = resizeTo(y, W, H);
+      const parts: Tensor[] = [];
+      if (grey) {
+        parts.push(y.narrow(1, 0, 1).mul(LUMA[0]!).add(y.narrow(1, 1, 1).mul(LUMA[1]!)).add(y.narrow(1, 2, 1).mul(LUMA[2]!)).clamp(0, 1));
+      } else {
+        parts.push(y);
+      }
+      if (alpha) {
+        const a = data.narrow(1, c - 1, 1).to({ dtype: 'float32' }).contiguous();
+        parts.push(resizeTo(bicubicX4(a).clamp(0, 1), W, H));
+      }
+      return parts.length === 1 ? parts[0]!.clone() : torch.cat(parts, 1);
+    });
+  } finally {
+    rgb.dispose();
+    sr?.dispose();
+  }
 }
 
 /** Interleaved typed pixels (HWC) → [1, C, H, W] float32 in [0, 1]; 8-bit /255, 16-bit /65535, float as is. */

@@ -86,6 +86,8 @@ export class Progress {
   }
 
   stop(): void {
+    // A render flushes lines logged since the last one; stop() with clearOnComplete would drop them.
+    this.multi?.update();
     this.multi?.stop();
   }
 }

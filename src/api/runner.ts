@@ -125,7 +125,7 @@ async function runOne(input: string, model: Model, o: JobOptions, hooks: BatchHo
     // An alpha image asked for as JPEG becomes PNG: check the name it really gets.
     const b = blocked(input, out);
     if (b) return b;
-    const rendered = renderImage(img, model, format, { ...o, onTile: hooks.onTile, signal: hooks.signal });
+    const rendered = await renderImage(img, model, format, { ...o, onTile: hooks.onTile, signal: hooks.signal });
     try {
       for (const w of rendered.warnings) hooks.onWarning?.(`${input}: ${w}`);
       if (hooks.signal?.aborted) throw new AbortError();

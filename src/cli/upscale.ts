@@ -128,7 +128,7 @@ export function registerUpscale(program: Command): void {
     .option('--unet <file>', 'public UNet weights (.pth) for --preset')
     .option('--vq <file>', 'public autoencoder weights (autoencoder_vq_f4.pth) for --preset')
     .option('--sampler <kind>', `${SAMPLER_KINDS.join('|')} (default: the model's)`)
-    .option('--steps <n>', "network calls of a multi-step sampler (the schedule's T)")
+    .option('--steps <n>', "network calls of a multi-step sampler (default the schedule's T; fewer = a respaced schedule)")
     .option('--seed <n>', 'noise seed (default 12345)')
     .option('--tile <n>', 'tile size in LR pixels, 0 = none (default 128 on cpu, 512 on cuda)')
     .option('--tile-overlap <n>', 'LR pixels shared by neighbouring tiles (default 16)')

@@ -5,12 +5,14 @@ import { ArgumentError } from './check.js';
 
 /** Runs fn with gradient recording off (torch.no_grad). Synchronous fn only. */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError('noGrad(fn): fn must be a function');
   const prev = native.setGradEnabled(false);
   try { return fn(); } finally { native.setGradEnabled(prev); }
 }
 
 /** Runs fn with gradient recording on (torch.enable_grad). */
 export function enableGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError('enableGrad(fn): fn must be a function');
   const prev = native.setGradEnabled(true);
   try { return fn(); } finally { native.setGradEnabled(prev); }
 }

@@ -89,6 +89,13 @@ export function rank(op: string, arg: string, ndim: number, allowed: number[]): 
   if (!allowed.includes(ndim)) throw new ArgumentError(op, arg, `must have ${allowed.join(' or ')} dimensions, got ${ndim}`);
 }
 
+/** An options argument: undefined gives {}; null, numbers, strings and arrays are refused. */
+export function options<T extends object>(op: string, x: T | undefined | null): T {
+  if (x === undefined) return {} as T;
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) throw new ArgumentError(op, 'options', `must be an object, got ${describe(x)}`);
+  return x;
+}
+
 export function optional<T>(x: T | undefined | null, f: (v: T) => T): T | undefined {
   return x === undefined || x === null ? undefined : f(x);
 }

@@ -34,7 +34,7 @@ export function isDType(x: unknown): x is DType {
 export function parseDType(x: unknown, what = 'dtype'): DType {
   if (isDType(x)) return x;
   if (typeof x === 'string' && Object.prototype.hasOwnProperty.call(ALIASES, x)) return ALIASES[x]!;
-  throw new TypeError(`${what}: expected one of ${Object.keys(SCALAR_TYPE).join(', ')}, got ${JSON.stringify(x)}`);
+  throw new TypeError(`${String(what)}: expected one of ${Object.keys(SCALAR_TYPE).join(', ')}, got ${JSON.stringify(x)}`);
 }
 
 export function isFloating(d: DType): boolean {

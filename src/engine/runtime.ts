@@ -31,6 +31,13 @@ export function useCachingAllocator(limitBytes?: number): void { native.installC
 export function allocatorStats(): NativeAllocatorStats { return native.allocatorStats(); }
 export function emptyCache(): void { native.emptyCache(); }
 
+/**
+ * External memory as V8 sees it: `v8` is V8's running total (AdjustExternalMemory), `reported`
+ * the host bytes this addon's live handles account for. Node 20's process.memoryUsage().external
+ * does not include it, so this is the figure to check.
+ */
+export function externalMemory(): { v8: number; reported: number } { return native.externalMemory(); }
+
 /** Live tensor handles and allocator figures (tfjs's memory()). */
 export function memory(): { liveTensors: number; allocatedBytes: number; cachedBytes: number; peakBytes: number } {
   const s = native.allocatorStats();

@@ -72,6 +72,7 @@ export class Tensor implements Disposable {
   /** size(d) as in PyTorch; negative d counts from the end. */
   size(d: number): number {
     const s = this.meta().shape;
+    if (typeof d !== 'number') throw new TypeError(`size(): dimension must be an integer, got ${typeof d}`);
     const i = d < 0 ? d + s.length : d;
     if (!Number.isInteger(i) || i < 0 || i >= s.length) throw new RangeError(`size(): dimension ${d} out of range for a ${s.length}-d tensor`);
     return s[i]!;
@@ -81,7 +82,10 @@ export class Tensor implements Disposable {
     return native.isContiguous(this.handle, memoryFormat === 'channels_last');
   }
   /** True when both tensors view the same storage. */
-  sharesStorageWith(other: Tensor): boolean { return native.sameStorage(this.handle, other.handle); }
+  sharesStorageWith(other: Tensor): boolean {
+    if (!(other instanceof Tensor)) throw new TypeError('sharesStorageWith(): other must be a Tensor');
+    return native.sameStorage(this.handle, other.handle);
+  }
 
   // ---- data out ----
   /** Raw little-endian bytes of a contiguous row-major copy. */
@@ -96,6 +100,7 @@ export class Tensor implements Disposable {
   }
   /** Copies into a caller's typed array of the right byte length (no allocation). */
   copyInto(dst: AnyTypedArray): void {
+    if (!ArrayBuffer.isView(dst)) throw new TypeError('copyInto(): dst must be a typed array');
     if (dst.byteLength !== this.numel * ITEM_SIZE[this.dtype]) throw new RangeError(`copyInto(): buffer has ${dst.byteLength} bytes, tensor needs ${this.numel * ITEM_SIZE[this.dtype]}`);
     native.copyInto(this.handle, dst);
   }
@@ -107,17 +112,24 @@ export class Tensor implements Disposable {
 
   // ---- autograd ----
   get requiresGrad(): boolean { return native.info(this.handle)[3]; }
-  set requiresGrad(v: boolean) { native.setRequiresGrad(this.handle, v); }
-  requiresGrad_(v = true): this { native.setRequiresGrad(this.handle, v); return this; }
+  set requiresGrad(v: boolean) { native.setRequiresGrad(this.handle, checkBool('requiresGrad', v)); }
+  requiresGrad_(v = true): this { native.setRequiresGrad(this.handle, checkBool('requiresGrad_', v)); return this; }
   get isLeaf(): boolean { return native.isLeaf(this.handle); }
   /** The accumulated gradient (a new handle to it, owned by the current scope), or null. */
   get grad(): Tensor | null {
     const g = native.grad(this.handle);
     return g === null ? null : Tensor.fromHandle(g);
   }
-  set grad(g: Tensor | null) { native.setGrad(this.handle, g === null ? null : g.handle); }
+  set grad(g: Tensor | null) {
+    // Anything but a Tensor or null would reach the addon as "no gradient" and clear it silently.
+    if (g !== null && !(g instanceof Tensor)) throw new TypeError(`Tensor.grad: must be a Tensor or null, got ${g === undefined ? 'undefined' : typeof g}`);
+    native.setGrad(this.handle, g === null ? null : g.handle);
+  }
   retainGrad(): this { native.retainGrad(this.handle); return this; }
   backward(gradient?: Tensor | null, opts: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+    // A non-Tensor gradient would reach the addon as "none" and be replaced by ones silently.
+    if (gradient !== undefined && gradient !== null && !(gradient instanceof Tensor)) throw new TypeError('backward(): gradient must be a Tensor or null');
+    if (opts === null || typeof opts !== 'object') throw new TypeError('backward(): options must be an object');
     native.backward(this.handle, gradient ? gradient.handle : null, opts.retainGraph ?? opts.createGraph ?? false, opts.createGraph ?? false);
   }
   detach(): Tensor { return o.detach(this); }
@@ -140,7 +152,10 @@ export class Tensor implements Disposable {
   int(): Tensor { return o.to(this, { dtype: 'int32' }); }
   bool(): Tensor { return o.to(this, { dtype: 'bool' }); }
   cpu(): Tensor { return o.to(this, { device: 'cpu' }); }
-  cuda(index = 0): Tensor { return o.to(this, { device: `cuda:${index}` }); }
+  cuda(index = 0): Tensor {
+    if (!Number.isInteger(index) || index < 0) throw new TypeError(`cuda(): index must be a non-negative integer, got ${String(index)}`);
+    return o.to(this, { device: `cuda:${index}` });
+  }
   contiguous(memoryFormat: 'contiguous' | 'channels_last' = 'contiguous'): Tensor { return o.contiguous(this, memoryFormat); }
   clone(memoryFormat: MemoryFormat = 'preserve'): Tensor { return o.clone(this, memoryFormat); }
 
@@ -157,7 +172,10 @@ export class Tensor implements Disposable {
   unsqueeze(dim: number): Tensor { return o.unsqueeze(this, dim); }
   flatten(startDim = 0, endDim = -1): Tensor { return o.flatten(this, startDim, endDim); }
   expand(...s: number[] | [number[]]): Tensor { return o.expand(this, flat(s)); }
-  expandAs(other: Tensor): Tensor { return o.expand(this, other.shape); }
+  expandAs(other: Tensor): Tensor {
+    if (!(other instanceof Tensor)) throw new TypeError('expandAs(): other must be a Tensor');
+    return o.expand(this, other.shape);
+  }
   repeat(...s: number[] | [number[]]): Tensor { return o.repeat(this, flat(s)); }
   flip(dims: number | number[]): Tensor { return o.flip(this, dims); }
   roll(shifts: number | number[], dims: number | number[]): Tensor { return o.roll(this, shifts, dims); }
@@ -239,6 +257,11 @@ export class Tensor implements Disposable {
   norm(p: number = 2, dim?: number | number[] | null, keepdim = false): Tensor { return o.norm(this, p, dim, keepdim); }
   all(): Tensor { return o.all(this); }
   any(): Tensor { return o.any(this); }
+}
+
+function checkBool(what: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new TypeError(`Tensor.${what}: must be a boolean, got ${typeof v}`);
+  return v;
 }
 
 function flat(s: number[] | [number[]]): number[] {

@@ -100,6 +100,8 @@ export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts 
     const sc = m.json.schedule;
     const diffusion = createGaussianDiffusion({
       steps: sc.steps, kappa: sc.kappa, minNoiseLevel: sc.minNoiseLevel, etasEnd: sc.etasEnd, power: sc.power, etasStart: sc.etasStart,
+      // One-step uses the full schedule's T − 1; multi-step samplers may run a respaced chain.
+      timestepRespacing: choice.sampler === 'one-step' ? null : choice.steps,
     });
     const dt = ENGINE_DTYPE[o.dtype];
     for (const net of [m.unet, m.vq]) {

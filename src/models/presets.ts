@@ -100,7 +100,7 @@ export function getPreset(name: string): Preset {
 
 export interface SamplerChoice {
   sampler: SamplerKind;
-  /** Network calls: 1 for one-step, else the schedule's T (no respacing in presets). */
+  /** Network calls: 1 for one-step, else the schedule's T or a respaced S ≤ T. */
   steps: number;
   /** Set when the choice is allowed but not what the model was trained for. */
   warning?: string;
@@ -121,8 +121,8 @@ export function chooseSampler(model: { name: string; sampler: SamplerKind; oneSt
     return { sampler, steps: 1, warning };
   }
   if (model.oneStep) throw new Error(`${model.name} is a one-step model; the ${sampler} sampler is not supported for it (use --sampler one-step)`);
-  if (steps !== undefined && steps !== T) {
-    throw new Error(`--steps ${steps}: ${model.name} samples with its schedule's T = ${T} steps (timestep respacing is not offered for presets)`);
-  }
-  return { sampler, steps: T };
+  if (steps === undefined || steps === T) return { sampler, steps: T };
+  if (!Number.isSafeInteger(steps) || steps < 1 || steps > T) throw new Error(`--steps must be an integer from 1 to ${T} (the schedule's T) for ${model.name}, got ${steps}`);
+  // Timestep respacing (§1.2.6, SinSR inference.py --infer_steps): not what the model was trained with.
+  return { sampler, steps, warning: `${model.name}: ${steps} of its ${T} steps (respaced schedule, §1.2.6); the released models were trained and evaluated with ${T}` };
 }

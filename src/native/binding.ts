@@ -67,6 +67,7 @@ export interface Native {
   allocatorStats(): NativeAllocatorStats;
   emptyCache(): void;
   liveTensors(): number;
+  externalMemory(): { v8: number; reported: number };
 }
 
 function packageRoot(): string {

@@ -249,3 +249,32 @@ test('abort: an aborted signal rejects with AbortError before work; aborting bet
   }
   writeFileSync(path.join(root, 'ok'), '');
 });
+
+test('abort from an event: an Upscaler with upscaleAsync (yielding between tiles) stops at the next tile', async () => {
+  let tilesRun = 0;
+  const up = {
+    scale: 4 as const, name: 'slow', device: 'cpu', dtype: 'fp32' as const,
+    upscale: (): Tensor => { throw new Error('the async path must be used'); },
+    async upscaleAsync(lr: Tensor, o: { signal?: AbortSignal; onTile?: (d: number, t: number) => void } = {}): Promise<Tensor> {
+      for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        if (o.signal?.aborted) throw new AbortError();
+        tilesRun++;
+        o.onTile?.(i + 1, 20);
+      }
+      return bicubic4(lr);
+    },
+    dispose: () => undefined,
+  };
+  const m = modelFromUpscaler(up);
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 45);
+  const out = path.join(root, 'event-abort.png');
+  await assert.rejects(upscale(SAMPLE, { model: m, output: out, signal: ac.signal }), AbortError);
+  assert.ok(tilesRun > 0 && tilesRun < 20, `tiles run before the abort: ${tilesRun}`);
+  assert.equal(existsSync(out), false);
+  // Without the abort the same model finishes and reports every tile.
+  const ticks: number[] = [];
+  await upscale(SAMPLE, { model: m, onProgress: (p) => ticks.push(p.tile) });
+  assert.equal(ticks.length, 20);
+});

@@ -181,16 +181,25 @@ test('convert: unknown keys and wrong shapes in a public file are errors naming 
     vq.set('loss.discriminator.weight', torch.zeros([2]));
     torchSave(path.join(dir, 'vq-extra.pth'), vq);
     vq.delete('loss.discriminator.weight');
+    const bias = vq.get('quant_conv.bias')!;
     vq.set('quant_conv.bias', torch.zeros([4]));
     torchSave(path.join(dir, 'vq-shape.pth'), vq);
+    vq.set('quant_conv.bias', bias);
+    vq.delete('decoder.conv_out.bias');
+    torchSave(path.join(dir, 'vq-missing.pth'), vq);
   });
+  fs.writeFileSync(path.join(dir, 'garbage.pth'), Buffer.from('PK\x03\x04 this is not really a zip'));
+  assert.throws(() => convertPublic('sinsr', src.unet, path.join(dir, 'vq-missing.pth'), path.join(dir, 'o4'), widths),
+    /vq-missing\.pth: .*missing keys: decoder\.conv_out\.bias/);
+  assert.throws(() => convertPublic('sinsr', path.join(dir, 'garbage.pth'), src.vq, path.join(dir, 'o5'), widths),
+    (e: Error) => e.message.includes('garbage.pth') && !e.message.includes('\n'));
   assert.throws(() => convertPublic('sinsr', src.unet, path.join(dir, 'vq-extra.pth'), path.join(dir, 'o1'), widths),
     /vq-extra\.pth: not a VQ-f4 autoencoder checkpoint: unexpected key loss\.discriminator\.weight/);
   assert.throws(() => convertPublic('sinsr', src.unet, path.join(dir, 'vq-shape.pth'), path.join(dir, 'o2'), widths),
     /quant_conv\.bias: shape \[4\], the VQ-f4 autoencoder has \[3\]/);
   // The released architecture is the default: the tiny files do not fit it.
   assert.throws(() => convertPublic('sinsr', src.unet, src.vq, path.join(dir, 'o3')), /SinSR_v1\.pth: not a UNetModelSwin checkpoint: (unexpected key|.*shape)/);
-  for (const o of ['o1', 'o2', 'o3']) assert.ok(!fs.existsSync(path.join(dir, o)), `no partial folder ${o}`);
+  for (const o of ['o1', 'o2', 'o3', 'o4', 'o5']) assert.ok(!fs.existsSync(path.join(dir, o)), `no partial folder ${o}`);
   assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
 });
 

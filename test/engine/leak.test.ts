@@ -44,14 +44,14 @@ function runDriver(): void {
     if (step === 1) report.loss0 = loss;
     if (step === WARM) {
       report.rssWarmMB = process.memoryUsage().rss / 1048576;
-      report.externalWarmMB = process.memoryUsage().external / 1048576;
+      report.externalWarmMB = torch.externalMemory().v8 / 1048576;
       report.liveWarm = torch.memory().liveTensors;
     }
     if (step === STEPS) report.lossEnd = loss;
   }
   report.seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   report.rssEndMB = process.memoryUsage().rss / 1048576;
-  report.externalEndMB = process.memoryUsage().external / 1048576;
+  report.externalEndMB = torch.externalMemory().v8 / 1048576;
   report.liveEnd = torch.memory().liveTensors;
   process.stdout.write(JSON.stringify(report) + '\n');
 }
@@ -61,7 +61,7 @@ if (process.env.VPDSR_LEAK_DRIVER === '1') {
 } else {
   test(`${STEPS} forward+backward steps keep RSS growth under ${BOUND_MB} MB (step ${WARM} → ${STEPS})`, { timeout: 300_000 }, () => {
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
-      env: { ...process.env, VPDSR_LEAK_DRIVER: '1' }, encoding: 'utf8', timeout: 280_000,
+      env: { ...process.env, VPDSR_LEAK_DRIVER: '1', VPDSR_THREADS: '1' }, encoding: 'utf8', timeout: 280_000,
     });
     assert.equal(r.status, 0, `leak driver failed (${r.signal ?? r.status}): ${r.stderr}`);
     const rep = JSON.parse(r.stdout.trim().split('\n').pop()!) as LeakReport;

@@ -48,7 +48,7 @@ test('returned arrays, Maps and plain objects keep every tensor they hold', () =
     return { list: [a, { b }], map: new Map([['c', c]]) };
   });
   assert.equal(live(), before + 3);
-  assert.equal(r.list[0]!.item() + (r.list[1] as { b: Tensor }).b.item() + r.map.get('c')!.item(), 8);
+  assert.equal((r.list[0] as Tensor).item() + (r.list[1] as { b: Tensor }).b.item() + r.map.get('c')!.item(), 8);
   for (const t of [r.list[0] as Tensor, (r.list[1] as { b: Tensor }).b, r.map.get('c')!]) t.dispose();
   assert.equal(live(), before);
 });
@@ -139,11 +139,18 @@ test('grad and noGrad inside scopes: the gradient handle is owned by the scope i
 
 test('external memory is reported to V8 while tensors live and released when they are freed', () => {
   const mb = 64;
-  const base = process.memoryUsage().external;
+  const base = torch.externalMemory().v8;
   const t = torch.zeros([mb * 262144]);
-  const during = process.memoryUsage().external;
+  const during = torch.externalMemory().v8;
+  const view = t.narrow(0, 0, 10); // a view shares the storage: nothing new to report
+  const withView = torch.externalMemory();
+  view.dispose();
   t.dispose();
-  const after = process.memoryUsage().external;
+  const after = torch.externalMemory().v8;
   assert.ok(during - base >= mb * 1048576 * 0.99, `external grew by ${(during - base) / 1048576} MB, expected ${mb}`);
   assert.ok(during - after >= mb * 1048576 * 0.99, `external fell by ${(during - after) / 1048576} MB on dispose`);
+  assert.ok(withView.v8 - during < 1048576, `a view added ${(withView.v8 - during) / 1048576} MB`);
+  const meta = torch.empty([2 ** 40], { device: 'meta' });
+  assert.ok(torch.externalMemory().v8 - after < 1048576, 'a meta tensor has no host memory to report');
+  meta.dispose();
 });

@@ -70,7 +70,11 @@ test('presets: sampler choice — one-step only for SinSR, warning for one-step 
   const w = chooseSampler(v1, 'one-step');
   assert.equal(w.steps, 1);
   assert.match(w.warning ?? '', /15-step model; one-step sampling of it is a diagnostic/);
-  assert.throws(() => chooseSampler(v1, 'stochastic', 7), /--steps 7/);
+  const r = chooseSampler(v1, 'stochastic', 5);
+  assert.equal(r.steps, 5);
+  assert.match(r.warning ?? '', /5 of its 15 steps \(respaced schedule/);
+  assert.throws(() => chooseSampler(v1, 'stochastic', 16), /--steps must be an integer from 1 to 15/);
+  assert.equal(chooseSampler(getPreset('resshift-v3'), 'ddim', 4).warning, undefined);
   assert.throws(() => chooseSampler(sinsr, 'one-step', 3), /does not apply to the one-step sampler/);
 });
 

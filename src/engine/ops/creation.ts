@@ -27,24 +27,28 @@ function dt(op: string, opts: CreateOptions, fallback: DType = 'float32'): numbe
 
 /** torch.empty */
 export function empty(size: number[], opts: CreateOptions = {}): Tensor {
+  opts = c.options('empty', opts);
   const s = c.shape('empty', 'size', size);
   return finish(callT('empty', 'memory_format', [s, dt('empty', opts), null, dev('empty', opts), null, null]), opts);
 }
 
 /** torch.zeros */
 export function zeros(size: number[], opts: CreateOptions = {}): Tensor {
+  opts = c.options('zeros', opts);
   const s = c.shape('zeros', 'size', size);
   return finish(callT('zeros', '', [s, dt('zeros', opts), null, dev('zeros', opts), null]), opts);
 }
 
 /** torch.ones */
 export function ones(size: number[], opts: CreateOptions = {}): Tensor {
+  opts = c.options('ones', opts);
   const s = c.shape('ones', 'size', size);
   return finish(callT('ones', '', [s, dt('ones', opts), null, dev('ones', opts), null]), opts);
 }
 
 /** torch.full */
 export function full(size: number[], value: number | boolean, opts: CreateOptions = {}): Tensor {
+  opts = c.options('full', opts);
   const s = c.shape('full', 'size', size);
   if (typeof value !== 'boolean') c.num('full', 'fill_value', value);
   const fallback: DType = typeof value === 'boolean' ? 'bool' : 'float32';
@@ -54,25 +58,30 @@ export function full(size: number[], value: number | boolean, opts: CreateOption
 
 /** torch.zeros_like / ones_like / full_like / empty_like */
 export function zerosLike(x: Tensor, opts: CreateOptions = {}): Tensor {
+  opts = c.options('zerosLike', opts);
   T('zerosLike', 'input', x);
   return finish(callT('zeros_like', '', [x, opts.dtype ? dt('zerosLike', opts) : null, null, opts.device ? dev('zerosLike', opts) : null, null, MEMORY_FORMAT.preserve]), opts);
 }
 export function onesLike(x: Tensor, opts: CreateOptions = {}): Tensor {
+  opts = c.options('onesLike', opts);
   T('onesLike', 'input', x);
   return finish(callT('ones_like', '', [x, opts.dtype ? dt('onesLike', opts) : null, null, opts.device ? dev('onesLike', opts) : null, null, MEMORY_FORMAT.preserve]), opts);
 }
 export function fullLike(x: Tensor, value: number, opts: CreateOptions = {}): Tensor {
+  opts = c.options('fullLike', opts);
   T('fullLike', 'input', x);
   c.num('fullLike', 'fill_value', value);
   return finish(callT('full_like', '', [x, { float: value }, opts.dtype ? dt('fullLike', opts) : null, null, opts.device ? dev('fullLike', opts) : null, null, MEMORY_FORMAT.preserve]), opts);
 }
 export function emptyLike(x: Tensor, opts: CreateOptions = {}): Tensor {
+  opts = c.options('emptyLike', opts);
   T('emptyLike', 'input', x);
   return finish(callT('empty_like', '', [x, opts.dtype ? dt('emptyLike', opts) : null, null, opts.device ? dev('emptyLike', opts) : null, null, MEMORY_FORMAT.preserve]), opts);
 }
 
 /** torch.arange(end) / arange(start, end, step); integer arguments give int64 unless dtype says otherwise. */
 export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
+  opts = c.options('arange', opts);
   if (end === undefined) { end = start; start = 0; }
   c.num('arange', 'start', start, { finite: true });
   c.num('arange', 'end', end, { finite: true });
@@ -88,6 +97,7 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
 
 /** torch.linspace */
 export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
+  opts = c.options('linspace', opts);
   c.num('linspace', 'start', start, { finite: true });
   c.num('linspace', 'end', end, { finite: true });
   c.int('linspace', 'steps', steps, { min: 0, max: c.MAX_NUMEL });
@@ -96,6 +106,7 @@ export function linspace(start: number, end: number, steps: number, opts: Create
 
 /** torch.eye */
 export function eye(n: number, m?: number, opts: CreateOptions = {}): Tensor {
+  opts = c.options('eye', opts);
   c.int('eye', 'n', n, { min: 0, max: 2 ** 22 });
   if (m === undefined) return finish(callT('eye', '', [n, dt('eye', opts), null, dev('eye', opts), null]), opts);
   c.int('eye', 'm', m, { min: 0, max: 2 ** 22 });
@@ -125,6 +136,7 @@ type Nested = number | boolean | Nested[];
 
 /** torch.tensor(data): nested JS arrays of numbers (float32 by default) or booleans. */
 export function tensor(data: Nested | AnyTypedArray, opts: CreateOptions = {}): Tensor {
+  opts = c.options('tensor', opts);
   if (ArrayBuffer.isView(data)) {
     const t = fromTypedArray(data as AnyTypedArray);
     if (opts.dtype && opts.dtype !== t.dtype) { const u = t.to({ dtype: opts.dtype }); t.dispose(); return finish(u, opts); }

@@ -29,6 +29,8 @@ export function viewAsReal(x: Tensor): Tensor { return callT('view_as_real', '',
 export function viewAsComplex(x: Tensor): Tensor {
   T('viewAsComplex', 'input', x);
   if (x.ndim === 0 || x.size(-1) !== 2) throw new c.ArgumentError('viewAsComplex', 'input', 'must have a last dimension of size 2');
+  // float16 would give complex32, a dtype the engine does not support.
+  if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new c.ArgumentError('viewAsComplex', 'input', `must be float32 or float64, got ${x.dtype}`);
   return callT('view_as_complex', '', [x]);
 }
 export function real(x: Tensor): Tensor { return callT('real', '', [T('real', 'input', x)]); }

@@ -1,6 +1,7 @@
 // Elementwise math and comparisons, with PyTorch's broadcasting and type promotion.
 import { Tensor } from '../tensor.js';
-import { callT, callInplace } from '../dispatch.js';
+import { callT, callInplace, callRaw } from '../dispatch.js';
+import { dtypeFromCode } from '../dtype.js';
 import * as c from '../check.js';
 import { T, scalar } from './util.js';
 
@@ -25,11 +26,35 @@ function alphaArg(op: string, alpha: number | undefined): number[] {
 export function add(a: Tensor, b: TensorOrScalar, alpha?: number): Tensor { return binary('add', a, b, alphaArg('add', alpha)); }
 export function sub(a: Tensor, b: TensorOrScalar, alpha?: number): Tensor { return binary('sub', a, b, alphaArg('sub', alpha)); }
 export function mul(a: Tensor, b: TensorOrScalar): Tensor { return binary('mul', a, b); }
+/**
+ * Integer division of INT_MIN by -1 traps on x86 (SIGFPE kills the process) and ATen 1.13 does not
+ * check for it: refuse it here. The operands are compared after the cast to the result type,
+ * which is what the kernel divides.
+ */
+function checkIntDivOverflow(a: Tensor, b: TensorOrScalar): void {
+  const code = callRaw('result_type', b instanceof Tensor ? 'Tensor' : 'Scalar', [a, b]);
+  const rd = dtypeFromCode(code as number);
+  if (rd !== 'int32' && rd !== 'int64') return;
+  if (!(b instanceof Tensor) && b !== -1) return;
+  const made: Tensor[] = [];
+  const t = (x: Tensor) => { made.push(x); return x; };
+  try {
+    const min = t(callT('full', '', [[], rd === 'int64' ? -(2 ** 63) : -(2 ** 31), code as number, null, null, null]));
+    let hit = t(callT('eq', 'Tensor', [t(callT('to', 'dtype', [a, code as number, false, false, null])), min]));
+    if (b instanceof Tensor) hit = t(callT('logical_and', '', [hit, t(callT('eq', 'Scalar', [t(callT('to', 'dtype', [b, code as number, false, false, null])), -1]))]));
+    if (t(callT('any', '', [hit])).item()) throw new c.ArgumentError('div', 'other', `is -1 where the input is the smallest ${rd}: the integer division overflows`);
+  } finally {
+    for (const x of made) x.dispose();
+  }
+}
+
 /** True division, or rounding_mode 'trunc' / 'floor'. */
 export function div(a: Tensor, b: TensorOrScalar, roundingMode?: 'trunc' | 'floor'): Tensor {
   if (roundingMode === undefined) return binary('div', a, b);
   c.str('div', 'rounding_mode', roundingMode, ['trunc', 'floor'] as const);
   T('div', 'input', a);
+  if (b instanceof Tensor) T('div', 'other', b); else scalar('div', 'other', b);
+  checkIntDivOverflow(a, b);
   if (b instanceof Tensor) return callT('div', 'Tensor_mode', [a, T('div', 'other', b), roundingMode]);
   return callT('div', 'Scalar_mode', [a, scalar('div', 'other', b), roundingMode]);
 }

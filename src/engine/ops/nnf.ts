@@ -16,6 +16,7 @@ export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair;
 
 /** F.conv2d */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  opts = c.options('conv2d', opts);
   const op = 'conv2d';
   T(op, 'input', x); T(op, 'weight', weight);
   c.rank(op, 'input', x.ndim, [3, 4]);
@@ -37,6 +38,7 @@ export interface ConvTranspose2dOptions extends Conv2dOptions { outputPadding?: 
 
 /** F.conv_transpose2d */
 export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvTranspose2dOptions = {}): Tensor {
+  opts = c.options('convTranspose2d', opts);
   const op = 'convTranspose2d';
   T(op, 'input', x); T(op, 'weight', weight);
   c.rank(op, 'input', x.ndim, [3, 4]);
@@ -97,6 +99,8 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     if (t) { T(op, n, t); if (t.numel !== ch) throw new c.ArgumentError(op, n, `must have ${ch} elements`); }
   }
   if (!training && (!runningMean || !runningVar)) throw new c.ArgumentError(op, 'running_mean', 'and running_var are needed in eval mode');
+  // F.batch_norm's _verify_batch_size (a Python-side check; ATen divides by n - 1 = 0 without it).
+  if (training && x.numel / Math.max(ch, 1) <= 1) throw new c.ArgumentError(op, 'input', `needs more than 1 value per channel when training, got shape [${x.shape.join(', ')}]`);
   return callT('batch_norm', '', [x, weight, bias, runningMean, runningVar, c.bool(op, 'training', training), c.num(op, 'momentum', momentum), c.num(op, 'eps', eps, { min: 0 }), true]);
 }
 
@@ -144,6 +148,8 @@ export interface InterpolateOptions {
 export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const op = 'interpolate';
   T(op, 'input', x);
+  if (opts === undefined) throw new c.ArgumentError(op, 'options', 'must give size or scaleFactor');
+  opts = c.options(op, opts);
   c.rank(op, 'input', x.ndim, [4]);
   const mode = c.str(op, 'mode', opts.mode ?? 'nearest', ['nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area'] as const);
   if ((opts.size === undefined) === (opts.scaleFactor === undefined)) throw new c.ArgumentError(op, 'size', 'exactly one of size and scaleFactor must be given');
@@ -193,6 +199,7 @@ function poolChecks(op: string, x: Tensor, k: [number, number], padding: [number
 }
 
 export function avgPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions & { countIncludePad?: boolean } = {}): Tensor {
+  opts = c.options('avgPool2d', opts);
   const op = 'avgPool2d';
   T(op, 'input', x);
   const k = pair(op, 'kernel_size', kernelSize, 1), s = pair(op, 'stride', opts.stride ?? k, 1), p = pair(op, 'padding', opts.padding ?? 0, 0);
@@ -201,6 +208,7 @@ export function avgPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions & { c
 }
 
 export function maxPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions & { dilation?: Pair } = {}): Tensor {
+  opts = c.options('maxPool2d', opts);
   const op = 'maxPool2d';
   T(op, 'input', x);
   const k = pair(op, 'kernel_size', kernelSize, 1), s = pair(op, 'stride', opts.stride ?? k, 1), p = pair(op, 'padding', opts.padding ?? 0, 0);
@@ -258,6 +266,7 @@ export function l1Loss(x: Tensor, target: Tensor, reduction: Reduction = 'mean')
 export function unfold(x: Tensor, kernelSize: Pair, opts: { dilation?: Pair; padding?: Pair; stride?: Pair } = {}): Tensor {
   const op = 'unfold';
   T(op, 'input', x);
+  opts = c.options(op, opts);
   c.rank(op, 'input', x.ndim, [3, 4]);
   const k = pair(op, 'kernel_size', kernelSize, 1), d = pair(op, 'dilation', opts.dilation ?? 1, 1);
   const p = pair(op, 'padding', opts.padding ?? 0, 0), s = pair(op, 'stride', opts.stride ?? 1, 1);
@@ -269,6 +278,7 @@ export function unfold(x: Tensor, kernelSize: Pair, opts: { dilation?: Pair; pad
 export function fold(x: Tensor, outputSize: Pair, kernelSize: Pair, opts: { dilation?: Pair; padding?: Pair; stride?: Pair } = {}): Tensor {
   const op = 'fold';
   T(op, 'input', x);
+  opts = c.options(op, opts);
   c.rank(op, 'input', x.ndim, [2, 3]);
   const o = pair(op, 'output_size', outputSize, 1), k = pair(op, 'kernel_size', kernelSize, 1), d = pair(op, 'dilation', opts.dilation ?? 1, 1);
   const p = pair(op, 'padding', opts.padding ?? 0, 0), s = pair(op, 'stride', opts.stride ?? 1, 1);

@@ -37,17 +37,20 @@ function gen(g: Generator | undefined): number | null {
 function finish(t: Tensor, o: RandOptions): Tensor { if (o.requiresGrad) t.requiresGrad_(true); return t; }
 
 export function rand(size: number[], o: RandOptions = {}): Tensor {
+  o = c.options('rand', o);
   const s = c.shape('rand', 'size', size);
   return finish(callT('rand', 'generator', [s, gen(o.generator), dtypeCode('rand', o.dtype ?? 'float32'), null, o.device ? deviceArg('rand', o.device) : null, null]), o);
 }
 
 export function randn(size: number[], o: RandOptions = {}): Tensor {
+  o = c.options('randn', o);
   const s = c.shape('randn', 'size', size);
   return finish(callT('randn', 'generator', [s, gen(o.generator), dtypeCode('randn', o.dtype ?? 'float32'), null, o.device ? deviceArg('randn', o.device) : null, null]), o);
 }
 
 /** Integers uniform in [low, high). */
 export function randint(low: number, high: number, size: number[], o: RandOptions = {}): Tensor {
+  o = c.options('randint', o);
   c.int('randint', 'low', low); c.int('randint', 'high', high);
   if (high <= low) throw new c.ArgumentError('randint', 'high', `must be greater than low (${low}), got ${high}`);
   const s = c.shape('randint', 'size', size);
@@ -55,16 +58,19 @@ export function randint(low: number, high: number, size: number[], o: RandOption
 }
 
 export function randperm(n: number, o: RandOptions = {}): Tensor {
+  o = c.options('randperm', o);
   c.int('randperm', 'n', n, { min: 0, max: 2 ** 40 });
   return callT('randperm', 'generator', [n, gen(o.generator), dtypeCode('randperm', o.dtype ?? 'int64'), null, o.device ? deviceArg('randperm', o.device) : null, null]);
 }
 
 export function randnLike(x: Tensor, o: RandOptions = {}): Tensor {
+  o = c.options('randnLike', o);
   T('randnLike', 'input', x);
   return randn(x.shape, { dtype: o.dtype ?? x.dtype, device: o.device ?? x.device, generator: o.generator });
 }
 
 export function randLike(x: Tensor, o: RandOptions = {}): Tensor {
+  o = c.options('randLike', o);
   T('randLike', 'input', x);
   return rand(x.shape, { dtype: o.dtype ?? x.dtype, device: o.device ?? x.device, generator: o.generator });
 }

@@ -198,6 +198,7 @@ export function detach(x: Tensor): Tensor {
 
 /** Tensor.to: dtype and/or device and/or memory format. Returns a new handle even when nothing changes. */
 export function to(x: Tensor, opts: { dtype?: DType; device?: string; memoryFormat?: MemoryFormat; copy?: boolean; nonBlocking?: boolean }): Tensor {
+  opts = c.options('to', opts);
   T('to', 'input', x);
   const dt = opts.dtype === undefined ? null : dtypeCode('to', opts.dtype);
   const dev = opts.device === undefined ? null : deviceArg('to', opts.device);

@@ -12,7 +12,8 @@ export function T(op: string, arg: string, x: unknown): Tensor {
 export function Ts(op: string, arg: string, xs: unknown, minLen = 1): Tensor[] {
   if (!Array.isArray(xs)) throw new ArgumentError(op, arg, 'must be an array of Tensors');
   if (xs.length < minLen) throw new ArgumentError(op, arg, `must hold at least ${minLen} tensor(s)`);
-  return xs.map((x, i) => T(op, `${arg}[${i}]`, x));
+  // Array.from, not map: map skips the holes of a sparse array and would let them through.
+  return Array.from(xs, (x, i) => T(op, `${arg}[${i}]`, x));
 }
 
 export function dtypeCode(op: string, d: unknown): number {

@@ -9,7 +9,7 @@
 import * as torch from '../../engine/index.js';
 import { Tensor } from '../../engine/index.js';
 import { Module, Conv2d } from '../../engine/nn/index.js';
-import { Normalize, type GroupNorm } from './layers.js';
+import { Normalize, groupNorm, type GroupNorm } from './layers.js';
 import { powCR } from '../diffusion/f64math.js';
 
 /** Default bound on score elements per chunk: 2^26 (256 MiB in f32; two such buffers live at once). */
@@ -50,7 +50,7 @@ export class AttnBlock extends Module {
     const [b, c, hh, ww] = x.shape as [number, number, number, number];
     const n = hh * ww;
     const out = torch.scope(() => {
-      const h = this.norm.forward(x);
+      const h = groupNorm(this.norm, x);
       // [B, C, h, w] → [B, N, C] (a view when channels-last; token order row-major over (h, w))
       const tokens = (t: Tensor): Tensor => t.permute(0, 2, 3, 1).reshape(b, n, c);
       const q = tokens(this.q.forward(h));

@@ -2,12 +2,12 @@
 // quantisation, decode with nearest-codebook quantisation (straight-through gradient).
 import * as torch from '../../engine/index.js';
 import { Tensor } from '../../engine/index.js';
-import { Module, Conv2d } from '../../engine/nn/index.js';
+import { Module, Conv2d, GroupNorm, Parameter, type ToOptions } from '../../engine/nn/index.js';
 import { Encoder } from './encoder.js';
 import { Decoder } from './decoder.js';
 import { VectorQuantizer2, type QuantizeResult } from './quantize.js';
 import { checkVQConfig, VQ_F4, type VQConfig } from './config.js';
-import { VQError } from './layers.js';
+import { VQError, setWelfordGroupNorm } from './layers.js';
 
 export interface DecodeOptions {
   /** force_not_quantize: skip the codebook (decode a latent as is). */
@@ -84,16 +84,47 @@ export class VQModelTorch extends Module {
   decode(h: Tensor, opts: DecodeOptions = {}): Tensor {
     this.checkInput('decode', h, this.quantize.e_dim);
     return torch.scope(() => {
-      const hin = this.prepare(h);
-      let quant = hin;
+      let quant = h;
       if (!opts.forceNotQuantize) {
-        const q = this.quantize.forward(hin, { straightThrough: opts.straightThrough });
+        // An f32 latent is quantised in f32 even by a bf16 model (its codebook stays f32, see to()):
+        // the nearest-code decision is the f32 one, and only z_q is rounded.
+        const q = this.quantize.forward(h.dtype === 'float32' || h.dtype === 'float64' ? h : this.prepare(h), { straightThrough: opts.straightThrough });
         opts.onQuantize?.(q);
         quant = q.zQ;
       }
-      const z = this.post_quant_conv.forward(quant);
+      const z = this.post_quant_conv.forward(this.prepare(quant));
       return this.decoder.forward(z);
     });
+  }
+
+  /**
+   * Module.to, except that a cast to bf16/f16 keeps the codebook (8192×3) in f32: rounding the
+   * code vectors to 8 mantissa bits would move every nearest-code decision (vpdsr decision).
+   */
+  override to(opts: ToOptions): this {
+    const low = opts !== null && typeof opts === 'object' && (opts.dtype === 'bfloat16' || opts.dtype === 'float16');
+    if (!low) return super.to(opts);
+    const emb = this.quantize.embedding;
+    const keepF32 = emb.weight.dtype === 'float32' ? torch.keep(torch.noGrad(() => emb.weight.detach().clone())) : undefined;
+    super.to(opts);
+    if (keepF32) {
+      const cast = emb.weight;
+      emb.weight = Parameter(keepF32.to({ device: cast.device }), cast.requiresGrad);
+      keepF32.dispose();
+      cast.dispose();
+    }
+    return this;
+  }
+
+  /**
+   * 'welford': every GroupNorm takes f32 channels-last input through Welford statistics (accurate
+   * to ~1e-7 like the contiguous kernel, about 4× the native kernel's time); 'native' (default):
+   * LibTorch's kernel. See setWelfordGroupNorm for the measured errors.
+   */
+  setGroupNormMode(mode: 'native' | 'welford'): this {
+    if (mode !== 'native' && mode !== 'welford') throw new VQError(`VQ: group-norm mode must be 'native' or 'welford', got ${JSON.stringify(mode)}`);
+    for (const m of this.modules()) if (m instanceof GroupNorm) setWelfordGroupNorm(m, mode === 'welford');
+    return this;
   }
 
   /** forward(input) = decode(encode(input)). */

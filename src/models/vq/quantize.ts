@@ -45,7 +45,8 @@ export class VectorQuantizer2 extends Module {
     const low = zIn.dtype === 'bfloat16' || zIn.dtype === 'float16';
     return torch.noGrad(() => torch.scope(() => {
       const zf = low ? zIn.float() : zIn;
-      const E = low ? this.embedding.weight.float() : this.embedding.weight;
+      const w = this.embedding.weight;
+      const E = w.dtype === zf.dtype ? w : w.to({ dtype: zf.dtype });
       const m = zf.size(0);
       const eSq = E.square().sum(1);
       const rows = Math.max(1, Math.floor(DISTANCE_BUDGET / this.n_e));
@@ -68,9 +69,10 @@ export class VectorQuantizer2 extends Module {
   forward(z: Tensor, opts: { straightThrough?: boolean } = {}): QuantizeResult {
     if (!(z instanceof Tensor) || z.isDisposed) throw new VQError('quantize: z must be a live Tensor');
     if (z.ndim !== 4 || z.size(1) !== this.e_dim) throw new VQError(`quantize: z must be [B, ${this.e_dim}, H, W], got [${z.shape.join(', ')}]`);
-    const E = this.embedding.weight;
-    if (z.dtype !== E.dtype) throw new VQError(`quantize: z is ${z.dtype}, the codebook ${E.dtype}`);
+    if (!torch.isFloating(z.dtype)) throw new VQError(`quantize: z must be floating point, got ${z.dtype}`);
     return torch.scope(() => {
+      // The codebook in z's dtype (they differ when a bf16 model keeps its codebook in f32).
+      const E = z.dtype === this.embedding.weight.dtype ? this.embedding.weight : this.embedding.weight.to({ dtype: z.dtype });
       const [b, c, h, w] = z.shape as [number, number, number, number];
       // rearrange(z, 'b c h w -> b h w c').contiguous(); z.view(-1, e_dim)
       const zc = z.permute(0, 2, 3, 1).contiguous();

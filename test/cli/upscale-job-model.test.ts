@@ -1,0 +1,114 @@
+// `vpdsr upscale` (issue 8 command) with a real diffusion model folder: the golden e2e tiny
+// networks (SinSR one-step schedule, padding 16). The CLI's pixels equal the pipeline Upscaler's
+// for the same seed; alpha, grey and 16-bit go through it; the tile comes from --max-memory.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import * as torch from '../../src/engine/index.js';
+import { Tensor } from '../../src/engine/index.js';
+import { loadSafetensors, saveSafetensors } from '../../src/io/checkpoint/tensors.js';
+import { getPreset, loadUpscaler } from '../../src/models/index.js';
+import { presetModelJson } from '../../src/models/convert.js';
+import { writeModelFolder, UNET_FILE, AUTOENCODER_FILE } from '../../src/models/format.js';
+import { UNetModelSwin, fromSinSRConfig } from '../../src/models/unet/index.js';
+import { VQModelTorch, type VQConfig } from '../../src/models/vq/index.js';
+import { readImage, toUint8 } from '../../src/io/image/index.js';
+import { goldenDir } from '../helpers.js';
+
+const run = promisify(execFile);
+const ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'upscale-job-entry.js');
+const ENV = { ...process.env, VPDSR_UPSCALE_ENTRY: '1' };
+let root = '';
+let model = '';
+
+/** A model folder holding the golden e2e tiny networks (as test/cli/upscale.test.ts builds it). */
+function tinyModel(dir: string): string {
+  const manifest = JSON.parse(readFileSync(path.join(goldenDir('models'), 'manifest.json'), 'utf8')) as { cases: { kind: string; params: Record<string, unknown> }[] };
+  const p = manifest.cases.find((c) => c.kind === 'e2e.upscale')!.params;
+  const unetConfig = fromSinSRConfig(p.unet_config as Record<string, unknown>), vqConfig = p.vq_config as VQConfig;
+  const out = path.join(dir, 'tiny');
+  torch.scope(() => {
+    const w = loadSafetensors(path.join(goldenDir('models'), 'cases', 'e2e-upscale-sinsr-one-step-24x20.safetensors'));
+    const pick = (pre: string): Map<string, Tensor> => new Map([...w].filter(([k]) => k.startsWith(pre)).map(([k, t]) => [k.slice(pre.length), t.float()] as [string, Tensor]));
+    const unet = new UNetModelSwin(unetConfig), vq = new VQModelTorch(vqConfig);
+    unet.loadStateDict(pick('w.unet.'));
+    vq.loadStateDict(pick('w.vq.'));
+    writeModelFolder(out, presetModelJson(getPreset('sinsr'), [], 'test', { unetConfig, vqConfig, padding: 16 }), (tmp) => {
+      saveSafetensors(path.join(tmp, UNET_FILE), unet.stateDict());
+      saveSafetensors(path.join(tmp, AUTOENCODER_FILE), vq.stateDict());
+    });
+    unet.dispose(); vq.dispose();
+  });
+  return out;
+}
+
+async function noisePng(file: string, w: number, h: number, channels: 1 | 2 | 3 | 4, seed: number): Promise<void> {
+  const buf = Buffer.alloc(w * h * channels);
+  let s = seed;
+  for (let i = 0; i < buf.length; i++) { s = (Math.imul(s, 1103515245) + 12345) >>> 0; buf[i] = s >>> 24; }
+  const img = sharp(buf, { raw: { width: w, height: h, channels } }).blur(1.2);
+  await (channels <= 2 ? img.toColourspace('b-w') : img).png().toFile(file);
+}
+
+async function vpdsr(args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const r = await run(process.execPath, [ENTRY, 'upscale', ...args], { env: ENV, maxBuffer: 1 << 24 });
+    return { code: 0, out: r.stdout + r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, out: x.stdout + x.stderr };
+  }
+}
+
+before(async () => {
+  root = mkdtempSync(path.join(tmpdir(), 'vpdsr-upscale-model-'));
+  model = tinyModel(root);
+  await noisePng(path.join(root, 'rgb.png'), 40, 28, 3, 1);
+  await noisePng(path.join(root, 'rgba.png'), 24, 20, 4, 2);
+  await noisePng(path.join(root, 'grey.png'), 24, 20, 1, 3);
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+test('--model DIR: pixels equal the pipeline Upscaler for the same seed, tiled as asked', async () => {
+  const out = path.join(root, 'out');
+  for (const [tile, extra] of [['0', []], ['16', ['--tile-overlap', '4']]] as const) {
+    const dir = `${out}-${tile}`;
+    const r = await vpdsr(['-i', path.join(root, 'rgb.png'), '-o', dir, '--model', model, '--seed', '7', '--tile', tile, ...extra]);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /sinsr-v1 on cpu \(fp32\)/);
+    const got = await sharp(path.join(dir, 'rgb.png')).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([got.info.width, got.info.height, got.info.channels], [160, 112, 3]);
+    const up = loadUpscaler({ model });
+    const lr = await readImage(path.join(root, 'rgb.png'));
+    const want = torch.scope(() => toUint8(up.upscale(lr.data, { seed: 7, tile: Number(tile), tileOverlap: 4 })).squeeze(0).permute(1, 2, 0).contiguous().toBytes());
+    lr.data.dispose();
+    up.dispose();
+    assert.ok(Buffer.from(want).equals(got.data), `tile ${tile}: CLI pixels differ from the Upscaler's`);
+  }
+});
+
+test('--model DIR: alpha re-attached, grey written back as grey, 16-bit kept; a small --max-memory tiles', async () => {
+  const out = path.join(root, 'px');
+  const r = await vpdsr(['-i', path.join(root, 'rgba.png'), '-i', path.join(root, 'grey.png'), '-o', out, '--model', model]);
+  assert.equal(r.code, 0, r.out);
+  const a = await sharp(path.join(out, 'rgba.png')).metadata();
+  assert.deepEqual([a.width, a.height, a.channels], [96, 80, 4]);
+  const gi = await readImage(path.join(root, 'grey.png'));
+  assert.equal(gi.channels, 1, 'the input is grey');
+  gi.data.dispose();
+  const g = await readImage(path.join(out, 'grey.png'));
+  assert.deepEqual([g.width, g.height, g.channels], [96, 80, 1]);
+  g.data.dispose();
+  const x16 = path.join(root, 'x16.png');
+  await sharp(path.join(root, 'rgb.png')).toColourspace('rgb16').png().toFile(x16);
+  const r16 = await vpdsr(['-i', x16, '-o', out, '--model', model, '--max-memory', '1M', '--tile-overlap', '8']);
+  assert.equal(r16.code, 0, r16.out);
+  assert.match(r16.out, /memory budget \(1 MiB\) is below the smallest tile's estimate/);
+  assert.equal((await sharp(path.join(out, 'x16.png')).metadata()).depth, 'ushort');
+});
