@@ -26,6 +26,12 @@ namespace {
 // Handles are slot + generation * 2^24 so that a stale handle to a reused slot is detected.
 constexpr double kSlotSpan = 16777216.0;
 
+struct OpEntry {
+  c10::OperatorHandle op;
+  std::string label;              // "aten::name", the prefix of its error messages
+  std::vector<std::string> what;  // "argument 'x'" for each schema argument
+};
+
 struct Instance {
   std::vector<at::Tensor> tensors{at::Tensor()};
   std::vector<uint32_t> generation{0};
@@ -35,6 +41,9 @@ struct Instance {
   std::vector<uint32_t> freeSlots;
   size_t live = 0;
   std::unordered_map<std::string, c10::OperatorHandle> ops;
+  std::vector<struct OpEntry> opList;
+  std::unordered_map<std::string, size_t> opIds;
+  int64_t pendingExternal = 0;  // external-memory change not yet told to V8 (batched)
   std::vector<at::Generator> generators;
 };
 
@@ -49,6 +58,16 @@ struct VError : std::runtime_error {
 int64_t tensorBytes(const at::Tensor& t) {
   if (!t.defined() || !t.has_storage() || !t.device().is_cpu()) return 0;
   return static_cast<int64_t>(t.storage().nbytes());
+}
+
+// Tells V8 about external memory in steps of at least 1 MiB: a call per small tensor costs more
+// than the tensor, and V8 only needs the figure for its GC heuristics.
+void reportExternal(Napi::Env env, Instance& I, int64_t delta) {
+  I.pendingExternal += delta;
+  if (I.pendingExternal >= (1 << 20) || I.pendingExternal <= -(1 << 20)) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, I.pendingExternal);
+    I.pendingExternal = 0;
+  }
 }
 
 double addTensor(Napi::Env env, at::Tensor t) {
@@ -72,7 +91,7 @@ double addTensor(Napi::Env env, at::Tensor t) {
     auto& e = I.storages[key];
     if (e.first++ == 0) {
       e.second = bytes;
-      Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+      reportExternal(env, I, bytes);
     }
   }
   I.storageKey[slot] = key;
@@ -103,7 +122,7 @@ void releaseSlot(Napi::Env env, uint32_t slot) {
   if (const void* key = I.storageKey[slot]) {
     auto it = I.storages.find(key);
     if (it != I.storages.end() && --it->second.first == 0) {
-      Napi::MemoryManagement::AdjustExternalMemory(env, -it->second.second);
+      reportExternal(env, I, -it->second.second);
       I.storages.erase(it);
     }
   }
@@ -324,16 +343,62 @@ const c10::OperatorHandle& findOp(Napi::Env env, const std::string& name, const 
   return I.ops.emplace(key, *h).first->second;
 }
 
+// opId(name, overload) -> a small integer for callId: the schema lookup and the per-argument
+// error prefixes are made once per operator instead of once per call.
+Napi::Value OpId(const Napi::CallbackInfo& info) {
+  return guarded(info, "opId", [&](Napi::Env env) -> Napi::Value {
+    if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) throw VError("opId(name, overload) expected");
+    std::string name = info[0].As<Napi::String>().Utf8Value(), overload = info[1].As<Napi::String>().Utf8Value();
+    Instance& I = inst(env);
+    std::string key = name + "." + overload;
+    auto it = I.opIds.find(key);
+    if (it != I.opIds.end()) return Napi::Number::New(env, static_cast<double>(it->second));
+    OpEntry e{findOp(env, name, overload), name, {}};
+    for (const auto& a : e.op.schema().arguments()) e.what.push_back("argument '" + a.name() + "'");
+    I.opList.push_back(std::move(e));
+    I.opIds.emplace(key, I.opList.size() - 1);
+    return Napi::Number::New(env, static_cast<double>(I.opList.size() - 1));
+  });
+}
+
+Napi::Value Invoke(Napi::Env env, const OpEntry& e, const Napi::Value& argsValue, bool discard);
+
 // call(name, overload, args[]): positional arguments in schema order; undefined takes the default.
 Napi::Value Call(const Napi::CallbackInfo& info) {
   std::string name = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "?";
   std::string overload = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
   return guarded(info, name, [&](Napi::Env env) -> Napi::Value {
     if (info.Length() < 3 || !info[2].IsArray()) throw VError("call(name, overload, args[]) expected");
-    const c10::OperatorHandle& op = findOp(env, name, overload);
+    OpEntry e{findOp(env, name, overload), name, {}};
+    for (const auto& a : e.op.schema().arguments()) e.what.push_back("argument '" + a.name() + "'");
+    return Invoke(env, e, info[2], info.Length() > 3 && info[3].ToBoolean().Value());
+  });
+}
+
+// callId(id, args[], discard): call() for an operator resolved by opId.
+Napi::Value CallId(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Instance& I = inst(env);
+  static const std::string where = "callId";
+  const OpEntry* e = nullptr;
+  if (info.Length() > 0 && info[0].IsNumber()) {
+    double d = info[0].As<Napi::Number>().DoubleValue();
+    if (d >= 0 && d < static_cast<double>(I.opList.size()) && d == static_cast<double>(static_cast<size_t>(d)))
+      e = &I.opList[static_cast<size_t>(d)];
+  }
+  return guarded(info, e ? e->label : where, [&](Napi::Env env) -> Napi::Value {
+    if (!e) throw VError("callId(id, args[]): unknown operator id");
+    if (info.Length() < 2 || !info[1].IsArray()) throw VError("callId(id, args[]) expected");
+    return Invoke(env, *e, info[1], info.Length() > 2 && info[2].ToBoolean().Value());
+  });
+}
+
+Napi::Value Invoke(Napi::Env env, const OpEntry& e, const Napi::Value& argsValue, bool discard) {
+  {
+    const c10::OperatorHandle& op = e.op;
     const c10::FunctionSchema& schema = op.schema();
     const auto& sargs = schema.arguments();
-    Napi::Array a = info[2].As<Napi::Array>();
+    Napi::Array a = argsValue.As<Napi::Array>();
     if (a.Length() > sargs.size())
       throw VError("too many arguments (" + std::to_string(a.Length()) + " > " + std::to_string(sargs.size()) + ")");
     torch::jit::Stack stack;
@@ -352,17 +417,17 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
         }
         throw VError("argument '" + arg.name() + "' is required");
       }
-      stack.push_back(toIValue(env, v, arg.type(), arg, "argument '" + arg.name() + "'"));
+      stack.push_back(toIValue(env, v, arg.type(), arg, e.what[i]));
     }
     op.callBoxed(&stack);
     // discard = true: the caller keeps its own handle (in-place and out= variants).
-    if (info.Length() > 3 && info[3].ToBoolean().Value()) return env.Undefined();
+    if (discard) return env.Undefined();
     if (stack.size() == 0) return env.Undefined();
     if (stack.size() == 1) return fromIValue(env, stack[0]);
     Napi::Array out = Napi::Array::New(env, stack.size());
     for (size_t i = 0; i < stack.size(); i++) out.Set(i, fromIValue(env, stack[i]));
     return out;
-  });
+  }
 }
 
 Napi::Value Schema(const Napi::CallbackInfo& info) {
@@ -758,7 +823,9 @@ Napi::Value ExternalMemory(const Napi::CallbackInfo& info) {
   int64_t mine = 0;
   for (const auto& kv : I.storages) mine += kv.second.second;
   Napi::Object o = Napi::Object::New(env);
-  o.Set("v8", static_cast<double>(Napi::MemoryManagement::AdjustExternalMemory(env, 0)));
+  int64_t pending = I.pendingExternal;
+  I.pendingExternal = 0;
+  o.Set("v8", static_cast<double>(Napi::MemoryManagement::AdjustExternalMemory(env, pending)));
   o.Set("reported", static_cast<double>(mine));
   return o;
 }
@@ -790,6 +857,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   });
   auto fn = [&](const char* name, Napi::Function::Callback cb) { exports.Set(name, Napi::Function::New(env, cb, name)); };
   fn("call", Call);
+  fn("opId", OpId);
+  fn("callId", CallId);
   fn("schema", Schema);
   fn("fromBytes", FromBytes);
   fn("toBytes", ToBytes);

@@ -4,7 +4,7 @@ import type { Tensor } from '../engine/index.js';
 import type { DecodedImage, WriteFormat } from '../io/image/index.js';
 import type { ColorFix } from './colorfix.js';
 import { chooseTile, type TileChoice } from './memory.js';
-import type { Model } from './model.js';
+import type { InThreadModel } from './model.js';
 import { upscaleChannels } from './pixels.js';
 import type { SizeOptions } from './scale.js';
 import type { TileMerge } from '../models/tiling.js';
@@ -40,7 +40,7 @@ export interface Rendered {
 
 const SIXTEEN: readonly WriteFormat[] = ['png', 'tiff'];
 
-export async function renderImage(img: SourceImage, model: Model, format: WriteFormat, o: RenderOptions): Promise<Rendered> {
+export async function renderImage(img: SourceImage, model: InThreadModel, format: WriteFormat, o: RenderOptions): Promise<Rendered> {
   const warnings: string[] = [];
   const tile = chooseTile({
     kind: model.kind, device: model.device, width: img.width, height: img.height,

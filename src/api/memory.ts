@@ -1,17 +1,20 @@
 // Tile size from a memory budget (--max-memory, default from free RAM). A diffusion tile's peak
-// is dominated by the VQ decoder's full-resolution activations (128 channels at 4·tile px per side,
-// a handful alive at once) and the chunked VQ mid-block attention (≤ 2 chunks of 2^26 scores, see
-// src/models/vq/attention.ts); the merged output and its weights add 16 B per output pixel for the
-// whole image. The estimate errs high; the tile is also capped at the pipeline's device default
-// (128 LR px on CPU: larger tiles make the O(N²) attention slow long before memory runs out).
+// is dominated by the VQ decoder's full-resolution activations (128 channels at 4·tile px per side)
+// and the chunked VQ mid-block attention (≤ 2 chunks of 2^26 scores, src/models/vq/attention.ts);
+// the merged output and its weights add a few floats per output pixel for the whole image.
+// Calibrated with bench/upscale/memory.ts (full-size SinSR architecture, fp32, CPU, one untiled
+// run over the loaded model): 64² LR → +641 MiB peak RSS, 128² → +2559 MiB; the formula below
+// gives 640 and 2560. bf16 is assumed to halve the activations (not measured). The tile is also
+// capped at the pipeline's device default (128 LR px on CPU: larger tiles make the O(N²)
+// attention slow long before memory runs out).
 import os from 'node:os';
 import { DEFAULT_TILE } from '../models/pipeline.js';
 import { OptionError } from './errors.js';
 
 export type ModelKind = 'bicubic' | 'diffusion';
 
-/** Live full-resolution decoder activations at once (input, norm, activation, conv out, skip, spare). */
-const LIVE_FULLRES = 6;
+/** Full-resolution 128-channel decoder tensors alive at the peak, allocator cache included (measured). */
+const LIVE_FULLRES = 16;
 const DECODER_CH = 128;
 /** Two query chunks of at most 2^26 float32 scores each. */
 const ATTN_MAX = 2 * 2 ** 26 * 4;

@@ -5,6 +5,7 @@ import { PIPELINE_DTYPES, type PipelineDType, type Upscaler } from '../models/pi
 import { SAMPLER_KINDS, type SamplerKind } from '../models/presets.js';
 import { OptionError } from './errors.js';
 import type { ModelKind } from './memory.js';
+import { executeJob, type ImageJob, type JobHooks, type JobResult } from './execute.js';
 
 export interface ModelSpec {
   /** A vpdsr model folder, or 'bicubic' (the baseline). */
@@ -23,23 +24,39 @@ export interface ModelSpec {
   onWarning?: (message: string) => void;
 }
 
+/** A loaded model; it runs in a worker thread of its own (default) or in the calling thread. */
 export interface Model {
   readonly name: string;
   readonly kind: ModelKind;
   readonly device: string;
   readonly dtype: PipelineDType;
-  readonly upscaler: Upscaler;
+  /** 'worker': the model lives in a worker_thread, so the caller's event loop stays free. */
+  readonly thread: 'worker' | 'main';
   readonly disposed: boolean;
+  /** Runs one image job (src/api/execute.ts) where the model lives. */
+  execute(job: ImageJob, hooks?: JobHooks): Promise<JobResult>;
   dispose(): void;
 }
 
-class LoadedModel implements Model {
+/** What rendering needs of a model in this thread. */
+export interface InThreadModel {
   readonly kind: ModelKind;
+  readonly device: string;
+  readonly dtype: PipelineDType;
+  readonly upscaler: Upscaler;
+}
+
+const models = new WeakSet<object>();
+
+class LoadedModel implements Model, InThreadModel {
+  readonly kind: ModelKind;
+  readonly thread = 'main' as const;
   private up: Upscaler | undefined;
 
   constructor(up: Upscaler) {
     this.up = up;
     this.kind = up.name === 'bicubic' ? 'bicubic' : 'diffusion';
+    models.add(this);
   }
 
   get upscaler(): Upscaler {
@@ -52,14 +69,23 @@ class LoadedModel implements Model {
   get dtype(): PipelineDType { return this.upscaler.dtype; }
   get disposed(): boolean { return this.up === undefined; }
 
+  execute(job: ImageJob, hooks?: JobHooks): Promise<JobResult> {
+    return executeJob(this, job, hooks);
+  }
+
   dispose(): void {
     this.up?.dispose();
     this.up = undefined;
   }
 }
 
+/** Marks a Model made elsewhere in this layer (the worker-backed one) as a Model. */
+export function registerModel(m: Model): void {
+  models.add(m);
+}
+
 export function isModel(v: unknown): v is Model {
-  return v instanceof LoadedModel;
+  return typeof v === 'object' && v !== null && models.has(v);
 }
 
 /** Checks a ModelSpec and turns it into the models layer's UpscalerSpec (OptionError names the field). */
@@ -87,13 +113,29 @@ export function upscalerSpec(spec: ModelSpec | string): UpscalerSpec {
   return { preset: s.preset, unet: s.unet, vq: s.vq, ...common };
 }
 
-/** Loads a model once; pass it as `model` to upscale() for every image, then dispose() it. */
-export async function loadModel(spec: ModelSpec | string): Promise<Model> {
+export interface LoadOptions {
+  /** Run the model in a worker thread of its own (default true), so the event loop stays free. */
+  worker?: boolean;
+}
+
+/** Loads a model in this thread (synchronous file reads and tensor set-up; errors are one line). */
+export function loadModelHere(spec: ModelSpec | string): Model & InThreadModel {
   const s = upscalerSpec(spec);
   const threads = typeof spec === 'object' ? spec.threads : undefined;
   if (threads !== undefined) torch.setNumThreads(threads);
-  // loadUpscaler is synchronous (file reads and tensor set-up); its errors are one line already.
   return new LoadedModel(loadUpscaler(s));
+}
+
+/**
+ * Loads a model once; pass it as `model` to upscale() for every image, then dispose() it. By
+ * default it lives in a worker thread (ARCHITECTURE.md: heavy calls block their thread), so a
+ * server's event loop, progress output and Ctrl-C stay responsive while it computes.
+ */
+export async function loadModel(spec: ModelSpec | string, opts: LoadOptions = {}): Promise<Model> {
+  upscalerSpec(spec); // check here: the caller gets the error, not the worker
+  if (opts.worker === false) return loadModelHere(spec);
+  const { loadWorkerModel } = await import('./remote.js');
+  return loadWorkerModel(spec);
 }
 
 /** Wraps an Upscaler you built yourself (a custom or stand-in model) as a Model; dispose() frees it. */

@@ -4,9 +4,9 @@
 // Ctrl-C) stops before the next write, so no partial file is ever left behind.
 import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readImage, writeImage } from '../io/image/index.js';
+import sharp from 'sharp';
 import { AbortError, OptionError, oneLine } from './errors.js';
-import { renderImage, type RenderOptions } from './job.js';
+import type { RenderOptions } from './job.js';
 import type { Model } from './model.js';
 import { outputFormat, outputPath, type ExtChoice } from './naming.js';
 
@@ -116,32 +116,32 @@ export async function runBatch(files: readonly string[], model: Model, o: JobOpt
   return { done: count('done'), skipped: count('skipped'), failed: count('failed'), aborted, results };
 }
 
-async function runOne(input: string, model: Model, o: JobOptions, hooks: BatchHooks, blocked: (input: string, out: string) => ItemResult | undefined): Promise<ItemResult> {
-  const img = await readImage(input, { maxPixels: o.maxPixels });
+/** Whether a file has alpha, from its header (sharp metadata), to name its output before decoding. */
+async function probeAlpha(file: string): Promise<boolean> {
   try {
-    if (hooks.signal?.aborted) throw new AbortError();
-    const format = outputFormat(input, o.ext, img.hasAlpha);
-    const out = outputPath(input, o.outDir, format, o.suffix);
-    // An alpha image asked for as JPEG becomes PNG: check the name it really gets.
-    const b = blocked(input, out);
-    if (b) return b;
-    const rendered = await renderImage(img, model, format, { ...o, onTile: hooks.onTile, signal: hooks.signal });
-    try {
-      for (const w of rendered.warnings) hooks.onWarning?.(`${input}: ${w}`);
-      if (hooks.signal?.aborted) throw new AbortError();
-      writing = out;
-      try {
-        await writeImage(out, rendered.data, {
-          format, bitDepth: rendered.bitDepth, quality: o.quality, exif: rendered.exif, icc: rendered.icc, overwrite: o.overwrite,
-        });
-      } finally {
-        writing = undefined;
-      }
-      return { input, status: 'done', output: out, width: rendered.data.size(3), height: rendered.data.size(2) };
-    } finally {
-      rendered.data.dispose();
-    }
+    return (await sharp(file, { limitInputPixels: false }).metadata()).hasAlpha === true;
+  } catch {
+    return false; // unreadable: the decode in the job reports it properly
+  }
+}
+
+async function runOne(input: string, model: Model, o: JobOptions, hooks: BatchHooks, blocked: (input: string, out: string) => ItemResult | undefined): Promise<ItemResult> {
+  const alpha = o.ext === 'jpg' || (o.ext === 'auto' && outputFormat(input, 'auto') === 'jpeg') ? await probeAlpha(input) : false;
+  const format = outputFormat(input, o.ext, alpha);
+  const out = outputPath(input, o.outDir, format, o.suffix);
+  // An alpha image asked for as JPEG becomes PNG: check the name it really gets.
+  const b = blocked(input, out);
+  if (b) return b;
+  if (hooks.signal?.aborted) throw new AbortError();
+  writing = out;
+  try {
+    const r = await model.execute({
+      input, ext: format === 'jpeg' ? 'jpg' : format, output: out, overwrite: o.overwrite, quality: o.quality,
+      colorFix: o.colorFix, size: o.size, tile: o.tile, tileOverlap: o.tileOverlap, tileMerge: o.tileMerge,
+      maxMemory: o.maxMemory, seed: o.seed, stripMetadata: o.stripMetadata, maxPixels: o.maxPixels,
+    }, { onTile: hooks.onTile, signal: hooks.signal, onWarning: (w) => hooks.onWarning?.(`${input}: ${w}`) });
+    return { input, status: 'done', output: out, width: r.width, height: r.height };
   } finally {
-    img.data.dispose();
+    writing = undefined;
   }
 }

@@ -10,21 +10,33 @@ function toNative(a: Arg): NativeArg {
   return a as NativeArg;
 }
 
+// Operator ids from the addon, resolved on first use (the schema lookup then happens once).
+const ids = new Map<string, number>();
+function opId(name: string, overload: string): number {
+  const key = `${name}.${overload}`;
+  let id = ids.get(key);
+  if (id === undefined) {
+    id = native.opId(`aten::${name}`, overload);
+    ids.set(key, id);
+  }
+  return id;
+}
+
 /** Calls aten::<name>.<overload> and returns its raw result. */
 export function callRaw(name: string, overload: string, args: Arg[]): NativeResult {
-  return native.call(`aten::${name}`, overload, args.map(toNative));
+  return native.callId(opId(name, overload), args.map(toNative));
 }
 
 /** Calls an operator that returns one tensor. */
 export function callT(name: string, overload: string, args: Arg[]): Tensor {
-  const h = native.call(`aten::${name}`, overload, args.map(toNative));
+  const h = native.callId(opId(name, overload), args.map(toNative));
   if (typeof h !== 'number') throw new Error(`aten::${name}: expected a tensor result`);
   return Tensor.fromHandle(h);
 }
 
 /** Calls an operator that returns a tuple or list of tensors. */
 export function callTs(name: string, overload: string, args: Arg[]): Tensor[] {
-  const r = native.call(`aten::${name}`, overload, args.map(toNative));
+  const r = native.callId(opId(name, overload), args.map(toNative));
   if (!Array.isArray(r)) throw new Error(`aten::${name}: expected a list of tensors`);
   return r.map((h) => {
     if (typeof h !== 'number') throw new Error(`aten::${name}: expected a list of tensors`);
@@ -34,5 +46,5 @@ export function callTs(name: string, overload: string, args: Arg[]): Tensor[] {
 
 /** Calls an in-place or out= operator; the caller keeps its own tensor. */
 export function callInplace(name: string, overload: string, args: Arg[]): void {
-  native.call(`aten::${name}`, overload, args.map(toNative), true);
+  native.callId(opId(name, overload), args.map(toNative), true);
 }

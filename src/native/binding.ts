@@ -35,6 +35,9 @@ export type NativeResult = Handle | number | boolean | null | undefined | Native
 
 export interface Native {
   call(name: string, overload: string, args: NativeArg[], discard?: boolean): NativeResult;
+  /** Resolves aten::name.overload once; callId then skips the per-call schema lookup. */
+  opId(name: string, overload: string): number;
+  callId(id: number, args: NativeArg[], discard?: boolean): NativeResult;
   schema(name: string, overload: string): string;
   fromBytes(data: ArrayBufferView, dtype: number, shape: number[]): Handle;
   toBytes(h: Handle): ArrayBuffer;

@@ -58,6 +58,8 @@ test('chooseTile: --tile wins; bicubic never tiles; a diffusion tile shrinks wit
   const mid = chooseTile({ ...big, maxMemory: imageBytes(4000, 3200) + (tileBytes(64) + tileBytes(128)) / 2 });
   assert.deepEqual([mid.tile, mid.reason], [64, 'budget']);
   assert.ok(tileBytes(64) < tileBytes(128) && tileBytes(128) < tileBytes(192));
+  // The calibration of bench/upscale/memory.ts (full-size fp32 CPU peaks: +641 MiB at 64², +2559 MiB at 128²).
+  for (const [t, mib] of [[64, 641], [128, 2559]] as const) assert.ok(Math.abs(tileBytes(t) / 2 ** 20 - mib) / mib < 0.05, `tile ${t}: ${tileBytes(t) / 2 ** 20} MiB vs ${mib} measured`);
   const tiny = chooseTile({ ...big, maxMemory: 2 ** 20 });
   assert.deepEqual([tiny.tile, tiny.reason], [64, 'minimum']);
   // The whole image fits one tile: no tiling.

@@ -1,6 +1,6 @@
 // Matrix products (matmul, mm, bmm, linear, baddbmm, einsum).
 import { Tensor } from '../tensor.js';
-import { callT } from '../dispatch.js';
+import { callT, callInplace } from '../dispatch.js';
 import * as c from '../check.js';
 import { T, Ts } from './util.js';
 
@@ -8,6 +8,15 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   T('matmul', 'input', a); T('matmul', 'other', b);
   if (a.ndim === 0 || b.ndim === 0) throw new c.ArgumentError('matmul', 'input', 'both arguments need at least 1 dimension');
   return callT('matmul', '', [a, b]);
+}
+
+/** torch.matmul(a, b, out=out) */
+export function matmulOut(out: Tensor, a: Tensor, b: Tensor): void {
+  T('matmulOut', 'input', a); T('matmulOut', 'other', b); T('matmulOut', 'out', out);
+  if (a.ndim === 0 || b.ndim === 0) throw new c.ArgumentError('matmulOut', 'input', 'both arguments need at least 1 dimension');
+  if (out.requiresGrad) throw new c.ArgumentError('matmulOut', 'out', 'must not require grad (out= does not support autograd)');
+  if (out.sharesStorageWith(a) || out.sharesStorageWith(b)) throw new c.ArgumentError('matmulOut', 'out', 'must not overlap the inputs');
+  callInplace('matmul', 'out', [a, b, out]);
 }
 
 export function mm(a: Tensor, b: Tensor): Tensor {

@@ -70,6 +70,23 @@ export function maximum(a: Tensor, b: Tensor): Tensor { return callT('maximum', 
 export function minimum(a: Tensor, b: Tensor): Tensor { return callT('minimum', '', [T('minimum', 'input', a), T('minimum', 'other', b)]); }
 export function atan2(a: Tensor, b: Tensor): Tensor { return callT('atan2', '', [T('atan2', 'input', a), T('atan2', 'other', b)]); }
 
+/** out= variants: the result is written into `out` (no allocation when its shape already fits). */
+function checkOut(op: string, out: Tensor, inputs: Tensor[]): void {
+  T(op, 'out', out);
+  if (out.requiresGrad) throw new c.ArgumentError(op, 'out', 'must not require grad (out= does not support autograd)');
+  for (const x of inputs) if (x.sharesStorageWith(out) && x.stride().join() !== out.stride().join()) throw new c.ArgumentError(op, 'out', 'overlaps an input with a different layout');
+}
+/** torch.add(a, b, alpha=alpha, out=out) */
+export function addOut(out: Tensor, a: Tensor, b: Tensor, alpha?: number): void {
+  T('addOut', 'input', a); T('addOut', 'other', b); checkOut('addOut', out, [a, b]);
+  callInplace('add', 'out', [a, b, alpha === undefined ? 1 : c.num('addOut', 'alpha', alpha), out]);
+}
+/** torch.mul(a, b, out=out) */
+export function mulOut(out: Tensor, a: Tensor, b: Tensor): void {
+  T('mulOut', 'input', a); T('mulOut', 'other', b); checkOut('mulOut', out, [a, b]);
+  callInplace('mul', 'out', [a, b, out]);
+}
+
 export function add_(a: Tensor, b: TensorOrScalar, alpha?: number): void { binaryInplace('add_', a, b, alphaArg('add_', alpha)); }
 export function sub_(a: Tensor, b: TensorOrScalar, alpha?: number): void { binaryInplace('sub_', a, b, alphaArg('sub_', alpha)); }
 export function mul_(a: Tensor, b: TensorOrScalar): void { binaryInplace('mul_', a, b); }

@@ -13,7 +13,10 @@ export class DiffusionError extends RangeError {
   }
 }
 
-/** The network call of every sampler and loss: x̂_0 = f(scaled z_t, t, lq) (§4.1). */
+/**
+ * The network call of every sampler and loss: x̂_0 = f(scaled z_t, t, lq) (§4.1). t is int64 [B]
+ * (original indices under respacing). It must return a new tensor (the samplers dispose it).
+ */
 export type Denoiser = (x: Tensor, t: Tensor, lq: Tensor) => Tensor;
 
 /** Timesteps as upstream passes them: an int64 tensor [B], or plain indices. */

@@ -1,5 +1,6 @@
 // Building blocks of the VQ-f4 autoencoder (MODEL_SPEC.md §3.2): Normalize (GroupNorm, eps 1e-6),
-// swish, Upsample, Downsample, and a ModuleList — ResShift@3ce1d81:ldm/modules/diffusionmodules/model.py.
+// swish, Upsample, Downsample — ResShift@3ce1d81:ldm/modules/diffusionmodules/model.py — and the
+// group-norm paths that keep channels-last bf16/f32 accurate on LibTorch 1.13.
 //
 // Activations stay in whatever memory format they arrive in (channels-last in the pipeline): every
 // op here (conv, group_norm, silu, constant pad, nearest upsampling) preserves it in LibTorch 1.13.
@@ -19,7 +20,7 @@ export class VQError extends RangeError {
 /** An attribute holder (upstream's bare `nn.Module()` used for `down.i`, `up.i`, `mid`). */
 export class Namespace extends Module {}
 
-/** Normalize(C) = GroupNorm(32, C, eps=1e-6) — runs in the module's dtype (no f32 forcing, §3.2). */
+/** Normalize(C) = GroupNorm(32, C, eps=1e-6) — in the module's dtype as upstream (§3.2), except bf16/f16 statistics (groupNorm below). */
 export function Normalize(inChannels: number, numGroups = 32): GroupNorm {
   if (inChannels % numGroups !== 0) throw new VQError(`Normalize: ${inChannels} channels cannot be split into ${numGroups} groups`);
   return new GroupNorm(numGroups, inChannels, { eps: 1e-6, affine: true });
