@@ -9,7 +9,9 @@
 // ```
 // Inputs: a file path, encoded bytes (Buffer / Uint8Array), typed pixels
 // `{ data: Uint8Array | Uint16Array | Float32Array, width, height, channels }` (HWC interleaved)
-// or a sharp instance. Options are the CLI's (docs/upscale.md). Errors are one line.
+// or a sharp instance. Options are the CLI's (docs/upscale.md). Errors are one line. The model
+// computes in a worker thread of its own (src/api/remote.ts), so the caller's event loop stays
+// free and an AbortSignal stops a job at its next tile.
 import { parseColorFix, type ColorFix } from './api/colorfix.js';
 import { AbortError, OptionError } from './api/errors.js';
 import type { ImageJob, RawPixels } from './api/execute.js';
@@ -26,7 +28,6 @@ export { COLOR_FIXES, type ColorFix } from './api/colorfix.js';
 export { EXT_CHOICES, type ExtChoice } from './api/naming.js';
 export { expandInputs } from './api/inputs.js';
 export { runBatch, type BatchSummary, type ItemResult, type JobOptions } from './api/runner.js';
-
 
 /** What sharp instances offer that is used here (so sharp stays an implementation detail). */
 export interface SharpLike {

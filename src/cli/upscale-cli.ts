@@ -28,7 +28,7 @@ export interface UpscaleFlags {
 function int(flag: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}, got ${JSON.stringify(v)}`);
+  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer ${max < Number.MAX_SAFE_INTEGER ? `from ${min} to ${max}` : `>= ${min}`}, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -108,7 +108,7 @@ export function registerUpscale(program: Command): void {
     .option('--unet <file>', 'public UNet weights (.pth) for --preset')
     .option('--vq <file>', 'public autoencoder weights (autoencoder_vq_f4.pth) for --preset')
     .option('--sampler <kind>', `${SAMPLER_KINDS.join('|')} (default: the model's)`)
-    .option('--steps <n>', "network calls of a multi-step sampler (the schedule's T)")
+    .option('--steps <n>', "network calls of a multi-step sampler (default the schedule's T; fewer = a respaced schedule)")
     .option('--seed <n>', 'noise seed (default 12345)')
     .option('--tile <n>', 'tile size in LR pixels, 0 = none (default: from --max-memory, at most 128 on cpu)')
     .option('--tile-overlap <n>', 'LR pixels shared by neighbouring tiles (default 16)')
@@ -133,7 +133,7 @@ export function registerUpscale(program: Command): void {
     });
 }
 
-/** The command's body; returns the exit code (0, 1 if anything failed, 130 when interrupted). */
+/** The command's body; returns the exit code (0, 1 if anything failed, 130 on Ctrl-C, 143 on SIGTERM). */
 export async function runUpscale(o: UpscaleFlags): Promise<number> {
   const { model: spec, job, quiet } = parseFlags(o);
   const { files, missing } = expandInputs(o.input);
@@ -161,19 +161,24 @@ export async function runUpscale(o: UpscaleFlags): Promise<number> {
   // exits at once, removing the temporary file of a write in progress.
   const ac = new AbortController();
   let interrupts = 0;
-  const onSigint = (): void => {
+  let exitCode = 130;
+  const onSignal = (sig: NodeJS.Signals): void => {
     interrupts++;
+    // 128 + the signal number, as a shell reports a process the signal killed.
+    exitCode = sig === 'SIGTERM' ? 143 : 130;
     if (interrupts === 1) {
       ac.abort();
       progress.line('vpdsr: interrupted; stopping (Ctrl-C again to quit at once)');
     } else {
       removeTempFiles();
       progress.stop();
-      process.exit(130);
+      process.exit(exitCode);
     }
   };
+  const onSigint = (): void => onSignal('SIGINT');
+  const onSigterm = (): void => onSignal('SIGTERM');
   process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  process.on('SIGTERM', onSigterm);
   let summary: BatchSummary;
   try {
     for (const m of missing) progress.line(`vpdsr: failed: -i ${m.input}: ${m.reason}`);
@@ -187,13 +192,13 @@ export async function runUpscale(o: UpscaleFlags): Promise<number> {
     });
   } finally {
     process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    process.off('SIGTERM', onSigterm);
     model.dispose();
     progress.stop();
   }
   for (const m of missing) summary.results.push({ input: m.input, status: 'failed', reason: `-i ${m.input}: ${m.reason}` });
   summary.failed += missing.length;
   progress.finish(summary);
-  if (summary.aborted) return 130;
+  if (summary.aborted) return exitCode;
   return summary.failed > 0 ? 1 : 0;
 }

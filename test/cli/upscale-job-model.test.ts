@@ -3,9 +3,9 @@
 // for the same seed; alpha, grey and 16-bit go through it; the tile comes from --max-memory.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import { UNetModelSwin, fromSinSRConfig } from '../../src/models/unet/index.js';
 import { VQModelTorch, type VQConfig } from '../../src/models/vq/index.js';
 import { readImage, toUint8 } from '../../src/io/image/index.js';
 import { goldenDir } from '../helpers.js';
+import { loadModel, upscale, AbortError } from '../../src/api.js';
 
 const run = promisify(execFile);
 const ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'upscale-job-entry.js');
@@ -72,6 +73,7 @@ before(async () => {
   await noisePng(path.join(root, 'rgb.png'), 40, 28, 3, 1);
   await noisePng(path.join(root, 'rgba.png'), 24, 20, 4, 2);
   await noisePng(path.join(root, 'grey.png'), 24, 20, 1, 3);
+  await noisePng(path.join(root, 'big.png'), 160, 120, 3, 4);
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -111,4 +113,49 @@ test('--model DIR: alpha re-attached, grey written back as grey, 16-bit kept; a 
   assert.equal(r16.code, 0, r16.out);
   assert.match(r16.out, /memory budget \(1 MiB\) is below the smallest tile's estimate/);
   assert.equal((await sharp(path.join(out, 'x16.png')).metadata()).depth, 'ushort');
+});
+
+test('library: the model works in a worker, the event loop stays free, and a timer\'s abort stops it at the next tile', async () => {
+  const m = await loadModel({ model });
+  try {
+    assert.equal(m.thread, 'worker');
+    let ticks = 0;
+    const timer = setInterval(() => { ticks++; }, 20);
+    const seen: number[] = [];
+    const ac = new AbortController();
+    let stopAfter = 0;
+    const job = upscale(path.join(root, 'big.png'), { model: m, tile: 16, tileOverlap: 4, signal: ac.signal, onProgress: (p) => {
+      seen.push(p.tile);
+      if (p.tile === 3) { stopAfter = p.tiles; setTimeout(() => ac.abort(), 0); }
+    } });
+    await assert.rejects(job, AbortError);
+    clearInterval(timer);
+    assert.ok(stopAfter > 50, `tiles in all: ${stopAfter}`);
+    assert.ok(seen.length >= 3 && seen.length < stopAfter, `tiles done before the abort: ${seen.length} of ${stopAfter}`);
+    assert.ok(ticks > 0, 'timers ran while the model computed');
+    // The same model goes on working after an abort.
+    const png = await upscale(path.join(root, 'rgb.png'), { model: m, seed: 7, tile: 0 });
+    assert.equal((await sharp(png).metadata()).width, 160);
+  } finally {
+    m.dispose();
+  }
+});
+
+test('CLI: Ctrl-C during a many-tile diffusion image stops it at the next tile: exit 130, nothing written', async () => {
+  const out = path.join(root, 'sigint');
+  const child = spawn(process.execPath, [ENTRY, 'upscale', '-i', path.join(root, 'big.png'), '-i', path.join(root, 'rgb.png'), '-o', out, '--model', model, '--tile', '16', '--tile-overlap', '4'], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const loaded = new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => { text += d.toString(); if (/loaded in/.test(text)) resolve(); }));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+  await loaded;
+  await new Promise((r) => setTimeout(r, 800));
+  const t0 = performance.now();
+  child.kill('SIGINT');
+  const { code, signal } = await exited;
+  const seconds = (performance.now() - t0) / 1000;
+  assert.deepEqual([code, signal], [130, null], text);
+  assert.match(text, /interrupted/);
+  assert.match(text, /0 done, 0 skipped, 0 failed, interrupted \(of 2\)/);
+  assert.ok(seconds < 10, `took ${seconds.toFixed(1)} s to stop`);
+  assert.deepEqual(existsSync(out) ? readdirSync(out) : [], [], 'no output, no temporary file');
 });

@@ -521,6 +521,7 @@ function handCases(): HandCase[] {
   th('retainGrad on no-grad tensor', () => f(2).retainGrad());
   ok('set grad then backward accumulates', () => { const a = f(2).requiresGrad_(); a.grad = z([2]); a.mul(2).sum().backward(); return a.grad; });
   th('backward through disposed-input graph with freed buffers', () => { const x = f(2).requiresGrad_(); const y = x.exp().sum(); x.dispose(); y.backward(); y.backward(); });
+  if (process.env.VPDSR_CRASH_SELFTEST === '1') th('self-test: SIGSEGV', () => process.kill(process.pid, 'SIGSEGV'));
   // threads and allocator
   th('setNumThreads 0', () => torch.setNumThreads(0));
   th('setNumThreads 2^31', () => torch.setNumThreads(2 ** 31));
@@ -654,21 +655,24 @@ if (process.env.VPDSR_CRASH_DRIVER === '1') {
   // 3 GB of address space: enough for Node, LibTorch and the small tensors; huge requests fail fast.
   const ADDRESS_LIMIT_KB = 3 * 1024 * 1024;
 
-  test('fuzz: every op, Tensor method and entry point throws or returns, never crashes', { timeout: 600_000 }, () => {
+  type Summary = { calls: number; cases: number; targets: number; bad: string[]; badCount: number; liveTensors: number };
+
+  /** Runs the driver until it finishes, restarting after each crash; lists every crashing case. */
+  function fuzz(extraEnv: Record<string, string>): { crashes: string[]; summary: Summary | null } {
     const dir = mkdtempSync(path.join(tmpdir(), 'vpdsr-crash-'));
     const progressFile = path.join(dir, 'progress');
     const crashes: string[] = [];
     let start = 0;
-    let summary: { calls: number; cases: number; targets: number; bad: string[]; badCount: number; liveTensors: number } | null = null;
+    let summary: Summary | null = null;
     try {
       for (let attemptNo = 0; attemptNo < 30 && summary === null; attemptNo++) {
         const r = spawnSync('bash', ['-c', `ulimit -v ${ADDRESS_LIMIT_KB} && exec "$0" "$1"`, process.execPath, self], {
-          env: { ...process.env, VPDSR_CRASH_DRIVER: '1', VPDSR_CRASH_PROGRESS: progressFile, VPDSR_CRASH_START: String(start), VPDSR_THREADS: '2' },
+          env: { ...process.env, VPDSR_CRASH_DRIVER: '1', VPDSR_CRASH_PROGRESS: progressFile, VPDSR_CRASH_START: String(start), VPDSR_THREADS: '2', ...extraEnv },
           encoding: 'utf8', timeout: 540_000, maxBuffer: 1 << 24,
         });
         const last = readFileSync(progressFile, 'utf8');
         if (r.status === 0 && last.startsWith('done')) {
-          summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+          summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as Summary;
           break;
         }
         const [idx, what] = last.split('\t');
@@ -681,6 +685,36 @@ if (process.env.VPDSR_CRASH_DRIVER === '1') {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+    return { crashes, summary };
+  }
+
+  test('C++ exceptions surface as JS Errors carrying ATen\'s message and the operator name', () => {
+    const cases: [() => unknown, RegExp][] = [
+      [() => torch.matmul(torch.ones([2, 3]), torch.ones([4, 5])), /^aten::matmul: mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)$/],
+      [() => torch.ones([2]).add(torch.ones([3])), /^aten::add: The size of tensor a \(2\) must match the size of tensor b \(3\) at non-singleton dimension 0$/],
+      [() => torch.zeros([2 ** 40]), /^aten::zeros: DefaultCPUAllocator: can't allocate memory: you tried to allocate 4398046511104 bytes\.$/],
+      [() => torch.ones([2], { dtype: 'int64' }).requiresGrad_(), /^requiresGrad_: Only Tensors of floating point and complex dtype can require gradients$/],
+      [() => torch.ones([2]).sum().backward(), /^backward: tensor does not require grad/],
+    ];
+    for (const [fn, re] of cases) {
+      assert.throws(fn, (e: unknown) => {
+        assert.ok(e instanceof Error, 'an Error instance');
+        assert.match(e.message, re);
+        assert.doesNotMatch(e.message, /Exception raised from|frame #|\.cpp:\d+/, 'no C++ backtrace in the message');
+        return true;
+      });
+    }
+  });
+
+  test('the fuzz harness sees a crash and names the case (self-test)', () => {
+    const { crashes, summary } = fuzz({ VPDSR_CRASH_ONLY: '(hand-written cases only)', VPDSR_CRASH_SELFTEST: '1' });
+    assert.equal(crashes.length, 1, crashes.join('\n'));
+    assert.match(crashes[0]!, /hand-written case 'self-test: SIGSEGV' — the process died with SIGSEGV/);
+    assert.ok(summary, 'the driver resumed after the crash and finished');
+  });
+
+  test('fuzz: every op, Tensor method and entry point throws or returns, never crashes', { timeout: 600_000 }, () => {
+    const { crashes, summary } = fuzz({});
     assert.deepEqual(crashes, [], `calls that crashed the process:\n${crashes.join('\n')}`);
     assert.ok(summary, 'the driver did not finish');
     process.stdout.write(`# fuzz: ${summary.calls} calls over ${summary.targets} entry points\n`);

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import * as torch from '../../src/engine/index.js';
 
 /** Threads and cores as a child process with the given VPDSR_THREADS sees them (undefined: unset). */
@@ -15,7 +16,18 @@ function childThreads(envValue: string | undefined): { threads: number; cores: n
   return JSON.parse(r.stdout.trim()) as { threads: number; cores: number };
 }
 
-if (process.env.VPDSR_THREADS_DRIVER === '1') {
+if (!isMainThread) {
+  // A worker with its own addon instance: matmuls until told to stop (or terminated mid-loop).
+  let stop = false;
+  parentPort!.on('message', () => { stop = true; });
+  const m = torch.keep(torch.randn([256, 256]));
+  const loop = (): void => {
+    if (stop) { m.dispose(); parentPort!.postMessage(torch.memory().liveTensors); return; }
+    torch.scope(() => torch.matmul(m, m).softmax(-1).sum().item());
+    setImmediate(loop);
+  };
+  loop();
+} else if (process.env.VPDSR_THREADS_DRIVER === '1') {
   // A parallel op after load, so that OpenMP's own pool has started with the configured count.
   torch.scope(() => torch.conv2d(torch.randn([1, 8, 32, 32]), torch.randn([8, 8, 3, 3])).sum().item());
   process.stdout.write(JSON.stringify({ threads: torch.getNumThreads(), cores: torch.availableCores() }));
@@ -39,6 +51,20 @@ if (process.env.VPDSR_THREADS_DRIVER === '1') {
       const r = childThreads(bad);
       assert.equal(r.threads, r.cores, `VPDSR_THREADS=${JSON.stringify(bad)}`);
     }
+  });
+
+  test('worker threads: each has its own tensors; terminating one mid-loop leaves the others working', async () => {
+    const workers = [0, 1, 2].map(() => new Worker(fileURLToPath(import.meta.url)));
+    const exits = workers.map((w) => new Promise<number>((r) => w.on('exit', r)));
+    await new Promise((r) => setTimeout(r, 1000));
+    await workers[0]!.terminate();
+    const v = torch.scope(() => torch.conv2d(torch.ones([1, 4, 8, 8]), torch.ones([4, 4, 3, 3])).amax().item());
+    assert.equal(v, 36, 'the main thread still computes');
+    await workers[1]!.terminate();
+    const left = new Promise<number>((r) => workers[2]!.once('message', r));
+    workers[2]!.postMessage('stop');
+    assert.equal(await left, 0, 'the last worker freed its tensors');
+    await Promise.all(exits);
   });
 
   test('setNumThreads changes the count and checks its argument', () => {
