@@ -18,10 +18,16 @@ else echo "no node and no build/gpu/node.xz (run bench/gpu/pack.sh first)" >&2; 
 log "node $("$NODE" --version)"
 
 # 2. LibTorch inside the pip install, and its C++11 ABI (the addon must match it)
+#    (TORCH_DIR and VPDSR_CXX11_ABI override both, e.g. for a dry run against the system LibTorch)
 PY=${PYTHON:-python3}
-TORCH=$($PY -c 'import torch,os;print(os.path.dirname(torch.__file__))') || { echo "no torch in $PY" >&2; exit 2; }
-ABI=$($PY -c 'import torch;print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')
-log "torch $($PY -c 'import torch;print(torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())') at $TORCH, CXX11 ABI $ABI"
+if [ -n "${TORCH_DIR:-}" ]; then
+  TORCH=$TORCH_DIR; ABI=${VPDSR_CXX11_ABI:-1}
+else
+  TORCH=$($PY -c 'import torch,os;print(os.path.dirname(torch.__file__))') || { echo "no torch in $PY (set PYTHON or TORCH_DIR)" >&2; exit 2; }
+  ABI=$($PY -c 'import torch;print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')
+  log "torch $($PY -c 'import torch;print(torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())')"
+fi
+log "LibTorch at $TORCH, CXX11 ABI $ABI"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | tee -a "$res/run.log"
 
 # 3. Build the addon with g++ directly (no node-gyp: it would want to download Node headers).

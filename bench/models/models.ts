@@ -116,6 +116,7 @@ async function child(c: ChildConfig): Promise<void> {
   process.stdout.write(JSON.stringify({
     bench: 'models', case: 'one-step', role: c.role, lr: c.size, sr: 4 * c.size, dtype: c.dtype, layout: c.layout, threads: c.threads,
     vq_encode_s: r3(best.encode), unet_s: r3(best.unet), vq_decode_s: r3(best.decode), total_s: r3(best.total),
+    all_totals_s: rows.map((r) => r3(r.total)), load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     other_s: r3(best.total - best.encode - best.unet - best.decode), repeats: c.repeat, peak_rss_mb: Math.round(rssMb),
   }) + '\n');
   lr.dispose();
@@ -125,9 +126,12 @@ async function child(c: ChildConfig): Promise<void> {
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 function runChild(c: ChildConfig): Record<string, unknown>[] {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(c)], {
-    encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_NUM_THREADS: String(c.threads) },
-  });
+  // OMP_WAIT_POLICY=PASSIVE (--omp-wait passive, the default here): on these shared 2-core machines
+  // a spinning OpenMP team with one thread descheduled made 2-thread runs 2–6× slower than 1 thread.
+  const wait = arg('omp-wait', 'passive');
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(c.threads) };
+  if (wait === 'passive') env.OMP_WAIT_POLICY = 'PASSIVE';
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(c)], { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) {
     const err = (r.stderr || '').split('\n').find((l) => /Error|error:/.test(l)) ?? (r.stderr || '').trim().split('\n').slice(-1)[0];
     const line = { bench: 'models', error: `child ${JSON.stringify(c)} failed (status ${r.status}, signal ${r.signal}): ${err}` };
@@ -151,7 +155,7 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(l) + '\n');
     if (out) fs.appendFileSync(out, JSON.stringify(l) + '\n');
   };
-  emit({ bench: 'models', start: new Date().toISOString(), cpu: torch.cpuFeatures(), blas: torch.blasLibrary(), cores: torch.availableCores(), load: fs.readFileSync('/proc/loadavg', 'utf8').trim() });
+  emit({ bench: 'models', start: new Date().toISOString(), cpu: torch.cpuFeatures(), blas: torch.blasLibrary(), cores: torch.availableCores(), omp_wait: arg('omp-wait', 'passive'), load: fs.readFileSync('/proc/loadavg', 'utf8').trim() });
   for (const size of sizes) {
     const results: Record<string, Record<string, unknown>> = {};
     for (const [key, cfg] of [

@@ -89,6 +89,11 @@ function load(): Native {
   if (!existsSync(file)) {
     throw new Error(`vpdsr: native addon not built (${file} is missing); run "npm run build:native"`);
   }
+  // OpenMP threads that spin while waiting (libgomp's default) steal the time slices of the threads
+  // doing the work on a shared, oversubscribed machine: a ResBlock step ran 3× slower and a loop of
+  // small convs 30× slower here (bench/engine/README.md). Sleep instead, unless the user chose.
+  // libgomp reads this once, when the addon's dlopen loads it, so it must be set before that.
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
   const require = createRequire(import.meta.url);
   return require(file) as Native;
 }

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../../src/engine/index.js';
 
-const STEPS = 10_000;
+const STEPS = Number(process.env.VPDSR_LEAK_STEPS ?? 10_000);
 const WARM = 1_000;
 /** Allowed RSS growth between step 1000 and step 10000. */
 const BOUND_MB = 30;

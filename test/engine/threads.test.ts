@@ -7,13 +7,16 @@ import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import * as torch from '../../src/engine/index.js';
 
 /** Threads and cores as a child process with the given VPDSR_THREADS sees them (undefined: unset). */
-function childThreads(envValue: string | undefined): { threads: number; cores: number } {
+function childThreads(envValue: string | undefined, extra: Record<string, string | undefined> = {}): { threads: number; cores: number; waitPolicy?: string } {
   const env = { ...process.env };
   delete env.VPDSR_THREADS;
+  delete env.OMP_WAIT_POLICY;
+  delete env.GOMP_SPINCOUNT;
   if (envValue !== undefined) env.VPDSR_THREADS = envValue;
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...env, VPDSR_THREADS_DRIVER: '1' }, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout.trim()) as { threads: number; cores: number };
+  return JSON.parse(r.stdout.trim()) as { threads: number; cores: number; waitPolicy?: string };
 }
 
 if (!isMainThread) {
@@ -22,7 +25,7 @@ if (!isMainThread) {
   parentPort!.on('message', () => { stop = true; });
   const m = torch.keep(torch.randn([256, 256]));
   const loop = (): void => {
-    if (stop) { m.dispose(); parentPort!.postMessage(torch.memory().liveTensors); return; }
+    if (stop) { m.dispose(); parentPort!.postMessage(torch.memory().liveTensors); parentPort!.close(); return; }
     torch.scope(() => torch.matmul(m, m).softmax(-1).sum().item());
     setImmediate(loop);
   };
@@ -30,12 +33,18 @@ if (!isMainThread) {
 } else if (process.env.VPDSR_THREADS_DRIVER === '1') {
   // A parallel op after load, so that OpenMP's own pool has started with the configured count.
   torch.scope(() => torch.conv2d(torch.randn([1, 8, 32, 32]), torch.randn([8, 8, 3, 3])).sum().item());
-  process.stdout.write(JSON.stringify({ threads: torch.getNumThreads(), cores: torch.availableCores() }));
+  process.stdout.write(JSON.stringify({ threads: torch.getNumThreads(), cores: torch.availableCores(), waitPolicy: process.env.OMP_WAIT_POLICY }));
 } else {
   test('default: as many intra-op threads as available cores', () => {
     const r = childThreads(undefined);
     assert.ok(r.cores >= 1);
     assert.equal(r.threads, r.cores);
+  });
+
+  test('OpenMP waits passively by default; a user-set OMP_WAIT_POLICY or GOMP_SPINCOUNT is left alone', () => {
+    assert.equal(childThreads(undefined).waitPolicy, 'PASSIVE');
+    assert.equal(childThreads(undefined, { OMP_WAIT_POLICY: 'ACTIVE' }).waitPolicy, 'ACTIVE');
+    assert.equal(childThreads(undefined, { GOMP_SPINCOUNT: '10000' }).waitPolicy, undefined);
   });
 
   test('VPDSR_THREADS=1 gives one thread', () => {

@@ -118,6 +118,11 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   T('gelu', 'input', x);
   return callT('gelu', '', [x, c.str('gelu', 'approximate', approximate, ['none', 'tanh'] as const)]);
 }
+/** F.gelu in place (aten::gelu_): overwrites x (not for tensors whose value autograd still needs). */
+export function gelu_(x: Tensor, approximate: 'none' | 'tanh' = 'none'): void {
+  T('gelu_', 'input', x);
+  callInplace('gelu_', '', [x, c.str('gelu_', 'approximate', approximate, ['none', 'tanh'] as const)]);
+}
 export function silu(x: Tensor): Tensor { return callT('silu', '', [T('silu', 'input', x)]); }
 /** F.silu(x, inplace=True): overwrites x (not for tensors whose value autograd still needs). */
 export function silu_(x: Tensor): void { callInplace('silu_', '', [T('silu_', 'input', x)]); }

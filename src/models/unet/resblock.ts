@@ -2,7 +2,7 @@
 // Upsample, Downsample) and models/basic_ops.py (GroupNorm32, normalization).
 import * as torch from '../../engine/index.js';
 import { Tensor } from '../../engine/index.js';
-import { Module, Conv2d, Dropout, GroupNorm, Identity, Linear, Sequential, SiLU } from '../../engine/nn/index.js';
+import { Module, Conv2d, Dropout, GELU, GroupNorm, Identity, Linear, Sequential, SiLU } from '../../engine/nn/index.js';
 
 /** What Sequential chains: a module mapping one tensor to one tensor. */
 export interface Layer { forward(x: Tensor): Tensor }
@@ -22,6 +22,36 @@ export class GroupNorm32 extends GroupNorm implements Layer {
     // normalisation in f32 (norms stay f32 under its fp16 conversion), so upcast them as well.
     return torch.scope(() => torch.groupNorm(x.float(), this.num_groups, this.weight.float(), this.bias.float(), this.eps).to({ dtype: x.dtype }));
   }
+}
+
+/** True when t may be overwritten: autograd will not need its value (inference). */
+function mayOverwrite(t: Tensor): boolean {
+  return !t.requiresGrad || !torch.isGradEnabled();
+}
+
+/**
+ * seq.forward(x) from module `from` on, except that SiLU/GELU act in place on a tensor made
+ * inside this call (never on x itself unless `fresh`) when autograd will not need it. Why: in
+ * inference each activation otherwise allocates and writes a second feature map; the in-place
+ * kernels are the same ones, so the values are identical.
+ */
+export function forwardInPlace(seq: Sequential, x: Tensor, opts: { from?: number; fresh?: boolean } = {}): Tensor {
+  let cur = x;
+  let owned = opts.fresh ?? false;
+  for (let i = opts.from ?? 0; i < seq.length; i++) {
+    const m = seq.at(i);
+    if (owned && mayOverwrite(cur) && (m instanceof SiLU || m instanceof GELU)) {
+      if (m instanceof SiLU) torch.silu_(cur); else torch.gelu_(cur, m.approximate);
+      continue;
+    }
+    const next = m.forward(cur);
+    if (next !== cur) {
+      if (owned) cur.dispose();
+      cur = next;
+      owned = true;
+    }
+  }
+  return owned ? cur : torch.alias(cur);
 }
 
 /** basic_ops.normalization(channels) = GroupNorm32(32, channels). */
@@ -133,12 +163,13 @@ export class ResBlock extends Module implements TimestepBlock {
     return torch.scope(() => {
       let h: Tensor;
       if (this.updown) {
-        h = this.in_layers.at(1).forward(this.in_layers.at(0).forward(x));
+        h = this.in_layers.at(0).forward(x); // norm, then SiLU (in place on the fresh norm output in inference)
+        if (mayOverwrite(h)) torch.silu_(h); else h = this.in_layers.at(1).forward(h);
         h = this.h_upd.forward(h);
         x = this.x_upd.forward(x);
         h = this.in_layers.at(2).forward(h);
       } else {
-        h = this.in_layers.forward(x);
+        h = forwardInPlace(this.in_layers, x);
       }
       // [B, E] → [B, E, 1, 1], in h's dtype.
       let e = this.emb_layers.forward(emb);
@@ -148,9 +179,9 @@ export class ResBlock extends Module implements TimestepBlock {
         const [scale, shift] = e.chunk(2, 1) as [Tensor, Tensor];
         // out_norm(h)·(1 + scale) + shift, in place on the fresh norm output.
         h = this.out_layers.at(0).forward(h).mul_(scale.add(1)).add_(shift);
-        for (let i = 1; i < this.out_layers.length; i++) h = this.out_layers.at(i).forward(h);
+        h = forwardInPlace(this.out_layers, h, { from: 1, fresh: true });
       } else {
-        h = this.out_layers.forward(h.add(e));
+        h = forwardInPlace(this.out_layers, h.add(e), { fresh: true });
       }
       // skip(x) + h, in place on the fresh conv output (addition commutes exactly).
       return h.add_(this.skip_connection.forward(x));

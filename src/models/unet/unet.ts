@@ -3,7 +3,7 @@ import * as torch from '../../engine/index.js';
 import { Tensor, type DType } from '../../engine/index.js';
 import { Module, Conv2d, Identity, Linear, ModuleList, Sequential, SiLU, type StateDict, type LoadResult } from '../../engine/nn/index.js';
 import { type UNetConfig, unetConfig, swinHeads } from './config.js';
-import { Downsample, ResBlock, Upsample, isTimestepBlock, normalization, type TimestepBlock, type Layer } from './resblock.js';
+import { Downsample, ResBlock, Upsample, forwardInPlace, isTimestepBlock, normalization, type TimestepBlock, type Layer } from './resblock.js';
 import { BasicLayer, SwinTransformerBlock, lcm } from './swin.js';
 import { relativePositionIndexData, calculateMaskData } from './swin_mask.js';
 import { timestepEmbedding } from './timestep.js';
@@ -218,7 +218,7 @@ export class UNetModelSwin extends Module {
       }
       h = this.middle_block.forwardEmb(h, emb);
       for (const m of this.output_blocks) h = m.forwardEmb(torch.cat([h, hs.pop()!], 1), emb);
-      const y = this.out.forward(h);
+      const y = forwardInPlace(this.out, h); // norm, SiLU (in place in inference), conv
       return y.dtype === x.dtype ? y : y.to({ dtype: x.dtype });
     });
   }
