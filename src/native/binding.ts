@@ -1,6 +1,6 @@
 // Loads the compiled addon (build/Release/vpdsr.node) and types its surface. Only engine/ imports this.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -83,6 +83,15 @@ function packageRoot(): string {
   throw new Error('vpdsr: cannot find the package root (binding.gyp)');
 }
 
+function hasAvx512(): boolean {
+  try {
+    const flags = new Set((/^flags\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').split(/\s+/));
+    return ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq'].every((f) => flags.has(f));
+  } catch {
+    return false;
+  }
+}
+
 function load(): Native {
   const root = packageRoot();
   const file = process.env.VPDSR_ADDON ?? path.join(root, 'build', 'Release', 'vpdsr.node');
@@ -94,6 +103,12 @@ function load(): Native {
   // small convs 30× slower here (bench/engine/README.md). Sleep instead, unless the user chose.
   // libgomp reads this once, when the addon's dlopen loads it, so it must be set before that.
   if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
+  // VPDSR_CPU_CAPABILITY=avx512 opts in to ATen's AVX512 kernels (SiLU and softmax 1.3–1.7× faster,
+  // bench/engine/README.md). Not the default: results then differ from PyTorch on this machine by
+  // an ULP here and there, and the bit-for-bit parity tests (AdamW training loop) notice. ATen reads
+  // ATEN_CPU_CAPABILITY at its first kernel, not at load; it does not check the CPU itself (an
+  // AVX512 kernel elsewhere is SIGILL), so only with the four extensions ATen requires.
+  if (process.env.VPDSR_CPU_CAPABILITY === 'avx512' && process.env.ATEN_CPU_CAPABILITY === undefined && hasAvx512()) process.env.ATEN_CPU_CAPABILITY = 'avx512';
   const require = createRequire(import.meta.url);
   return require(file) as Native;
 }

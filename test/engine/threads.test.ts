@@ -3,20 +3,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import * as torch from '../../src/engine/index.js';
 
 /** Threads and cores as a child process with the given VPDSR_THREADS sees them (undefined: unset). */
-function childThreads(envValue: string | undefined, extra: Record<string, string | undefined> = {}): { threads: number; cores: number; waitPolicy?: string } {
+function childThreads(envValue: string | undefined, extra: Record<string, string | undefined> = {}): { threads: number; cores: number; waitPolicy?: string; capability: string } {
   const env = { ...process.env };
   delete env.VPDSR_THREADS;
   delete env.OMP_WAIT_POLICY;
   delete env.GOMP_SPINCOUNT;
+  delete env.ATEN_CPU_CAPABILITY;
+  delete env.VPDSR_CPU_CAPABILITY;
   if (envValue !== undefined) env.VPDSR_THREADS = envValue;
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...env, VPDSR_THREADS_DRIVER: '1' }, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout.trim()) as { threads: number; cores: number; waitPolicy?: string };
+  return JSON.parse(r.stdout.trim()) as { threads: number; cores: number; waitPolicy?: string; capability: string };
 }
 
 if (!isMainThread) {
@@ -33,7 +36,8 @@ if (!isMainThread) {
 } else if (process.env.VPDSR_THREADS_DRIVER === '1') {
   // A parallel op after load, so that OpenMP's own pool has started with the configured count.
   torch.scope(() => torch.conv2d(torch.randn([1, 8, 32, 32]), torch.randn([8, 8, 3, 3])).sum().item());
-  process.stdout.write(JSON.stringify({ threads: torch.getNumThreads(), cores: torch.availableCores(), waitPolicy: process.env.OMP_WAIT_POLICY }));
+  process.stdout.write(JSON.stringify({ threads: torch.getNumThreads(), cores: torch.availableCores(), waitPolicy: process.env.OMP_WAIT_POLICY,
+    capability: /CPU capability usage: (\S+)/.exec(torch.buildConfig().showConfig)?.[1] ?? 'unknown' }));
 } else {
   test('default: as many intra-op threads as available cores', () => {
     const r = childThreads(undefined);
@@ -45,6 +49,14 @@ if (!isMainThread) {
     assert.equal(childThreads(undefined).waitPolicy, 'PASSIVE');
     assert.equal(childThreads(undefined, { OMP_WAIT_POLICY: 'ACTIVE' }).waitPolicy, 'ACTIVE');
     assert.equal(childThreads(undefined, { GOMP_SPINCOUNT: '10000' }).waitPolicy, undefined);
+  });
+
+  test('VPDSR_CPU_CAPABILITY=avx512 opts in to AVX512 kernels where the CPU has them; the default is untouched', () => {
+    const flags = /^flags\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
+    const avx512 = ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq'].every((f) => flags.includes(f));
+    const plain = childThreads(undefined).capability;
+    assert.equal(childThreads(undefined, { VPDSR_CPU_CAPABILITY: 'avx512' }).capability, avx512 ? 'AVX512' : plain);
+    assert.equal(childThreads(undefined, { VPDSR_CPU_CAPABILITY: 'avx512', ATEN_CPU_CAPABILITY: 'avx2' }).capability, 'AVX2', 'a user-set ATEN_CPU_CAPABILITY wins');
   });
 
   test('VPDSR_THREADS=1 gives one thread', () => {
