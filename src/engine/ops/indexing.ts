@@ -4,13 +4,15 @@ import { callT, callInplace } from '../dispatch.js';
 import * as c from '../check.js';
 import { T } from './util.js';
 
-function checkIndexRange(op: string, index: Tensor, n: number): void {
+/** Index values must lie in [0, n) — or [−n, n) where the op wraps negatives (advanced indexing). */
+function checkIndexRange(op: string, index: Tensor, n: number, allowNegative = false): void {
   if (index.dtype !== 'int64' && index.dtype !== 'int32') throw new c.ArgumentError(op, 'index', `must be an int64 or int32 tensor, got ${index.dtype}`);
   if (index.numel === 0) return;
   const mn = callT('min', '', [index]), mx = callT('max', '', [index]);
   const lo = mn.item(), hi = mx.item();
   mn.dispose(); mx.dispose();
-  if (lo < -n || hi >= n) throw new c.ArgumentError(op, 'index', `values must lie in [${-n}, ${n}), got [${lo}, ${hi}]`);
+  const min = allowNegative ? -n : 0;
+  if (lo < min || hi >= n) throw new c.ArgumentError(op, 'index', `values must lie in [${min}, ${n}), got [${lo}, ${hi}]`);
 }
 
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
@@ -40,7 +42,7 @@ export function index(x: Tensor, indices: (Tensor | null)[]): Tensor {
     if (t.dtype === 'bool' || t.dtype === 'uint8') {
       const sh = x.shape.slice(i, i + t.ndim);
       if (t.shape.join() !== sh.join()) throw new c.ArgumentError('index', `indices[${i}]`, `mask shape [${t.shape.join(', ')}] does not match [${sh.join(', ')}]`);
-    } else checkIndexRange('index', t, x.size(i));
+    } else checkIndexRange('index', t, x.size(i), true);
   });
   return callT('index', 'Tensor', [x, indices]);
 }
@@ -54,7 +56,7 @@ export function indexPut_(x: Tensor, indices: (Tensor | null)[], values: Tensor,
     if (t.dtype === 'bool' || t.dtype === 'uint8') {
       const sh = x.shape.slice(i, i + t.ndim);
       if (t.shape.join() !== sh.join()) throw new c.ArgumentError('indexPut_', `indices[${i}]`, 'mask shape does not match');
-    } else checkIndexRange('indexPut_', t, x.size(i));
+    } else checkIndexRange('indexPut_', t, x.size(i), true);
   });
   callInplace('index_put_', '', [x, indices, values, c.bool('indexPut_', 'accumulate', accumulate)]);
 }
