@@ -78,7 +78,11 @@ async function main(): Promise<void> {
       const vsWhole = torch.scope(() => y.sub(whole).abs().mean().item());
       process.stdout.write(JSON.stringify({
         bench: 'models', case: 'seams', model: kind, image: f, lr: size, tile, overlap, tiles: plan.tiles.length, merge,
-        border: r5(s.border), inside: r5(s.inside), ratio: r3(s.ratio), untiled_ratio: r3(base.ratio),
+        border: r5(s.border), inside: r5(s.inside), ratio: r3(s.ratio),
+        // The same pixel pairs in the untiled output: what the image itself has there.
+        untiled_border: r5(base.border), untiled_inside: r5(base.inside), untiled_ratio: r3(base.ratio),
+        // Step added at tile edges by tiling, in units of the untiled image's own neighbour differences.
+        seam_excess: r3((s.border - base.border) / base.inside),
         mean_abs_vs_untiled: r5(vsWhole), seconds: r3((performance.now() - t1) / 1000), untiled_seconds: r3(tWhole),
       }) + '\n');
       y.dispose();

@@ -109,15 +109,16 @@ export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts 
       moveModule(net, o.device, dt, o.layout);
     }
     const { unet, vq } = m;
-    const unetChannelsLast = o.layout !== 'contiguous' && typeof (unet as { to?: unknown }).to === 'function';
+    const layout = o.layout ?? 'channels_last';
+    // moveModule can only cast a module base that has to({ memoryFormat }).
+    const unetLayout = typeof (unet as { to?: unknown }).to === 'function' ? layout : 'contiguous';
     return {
       name: m.json.name,
-      // Each network gets its inputs in the layout of its weights: the VQ's are channels-last (above),
-      // the UNet's stay NCHW (its module base has no memory-format cast), and a mixed-layout conv
-      // is the slow path (UNet forward 1.3–1.5× slower with channels-last inputs, measured). The
-      // latents are 3-channel, so these conversions cost next to nothing.
-      codec: { encode: (x) => vq.encode(x), decode: (z) => vq.decode(o.layout === 'contiguous' ? z : z.contiguous('channels_last')) },
-      denoise: (x, t, lq) => (unetChannelsLast ? unet.forward(x, t, lq) : unet.forward(x.contiguous(), t, lq.contiguous())),
+      // Each network gets its inputs in the layout of its weights (moveModule above): a mixed-layout
+      // conv is oneDNN's slow path (UNet forward 1.1–1.3× slower with NCHW weights and channels-last
+      // inputs, measured). The latents and lq have 3 channels: these conversions cost next to nothing.
+      codec: { encode: (x) => vq.encode(x), decode: (z) => vq.decode(z.contiguous(layout)) },
+      denoise: (x, t, lq) => unet.forward(x.contiguous(unetLayout), t, lq.contiguous(unetLayout)),
       sample: latentSampler(diffusion, choice.sampler),
       device: o.device,
       dtype: o.dtype,
