@@ -10,7 +10,7 @@ type Register = (program: Command, version: string) => void;
 // Each subcommand's module is imported only when that command runs, so `vpdsr inspect` does not
 // load LibTorch and a broken module cannot take the other commands down. `--help` loads them all.
 const COMMANDS: Record<string, () => Promise<Register>> = {
-  upscale: async () => (await import('./upscale.js')).registerUpscale,
+  upscale: async () => (await import('./upscale-cli.js')).registerUpscale,
   convert: async () => (await import('./convert.js')).registerConvert,
   inspect: async () => (await import('./inspect.js')).registerInspect,
   degrade: async () => (await import('./degrade.js')).registerDegrade,

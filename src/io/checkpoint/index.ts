@@ -64,9 +64,12 @@ export function sniffFormat(file: string): CheckpointFormat {
       zip.close();
     }
   }
+  // safetensors first: its 8-byte header length can start with 0x80 too (a 128-byte header), which
+  // would otherwise read as a pickle's PROTO opcode. A pickle never has '{' at byte 8 after a
+  // length that fits the file.
+  if (head.length >= 9 && head[8] === 0x7b && head.readBigUInt64LE(0) <= BigInt(size - 8)) return 'safetensors';
   // Every torch.save legacy file is a pickle (PROTO opcode first); the reader checks the magic.
   if (head[0] === 0x80) return 'legacy';
-  if (head.length >= 9 && head[8] === 0x7b && head.readBigUInt64LE(0) <= BigInt(size - 8)) return 'safetensors';
   throw new Error(`${file}: not a checkpoint (${whatElse(head)}): expected safetensors, a torch.save file or a TorchScript archive`);
 }
 
