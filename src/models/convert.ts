@@ -87,6 +87,17 @@ function disposeAll(m: Map<string, Tensor>): void {
   for (const t of m.values()) t.dispose();
 }
 
+/** Runs load(sd), naming the file in any error, and frees the state dict. */
+function loadFrom(file: string, sd: Map<string, Tensor>, load: (sd: Map<string, Tensor>) => unknown): void {
+  try {
+    load(sd);
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  } finally {
+    disposeAll(sd);
+  }
+}
+
 /** sha256 and size of a file, read in 16 MiB pieces. */
 export function fileDigest(file: string): { bytes: number; sha256: string } {
   const h = createHash('sha256');
@@ -129,23 +140,10 @@ export function loadPublicModel(presetName: string, unetFile: string, vqFile: st
   const unet = new UNetModelSwin(opts.unetConfig ?? RELEASED_UNET);
   let vq: VQModelTorch | undefined;
   try {
-    const sd = publicStateDict(unetFile, unet, 'UNetModelSwin');
-    try {
-      unet.loadStateDict(sd, { onWarning: (m: string) => warn(`${unetFile}: ${m}`) });
-    } catch (e) {
-      throw new Error(`${unetFile}: ${(e as Error).message}`);
-    } finally {
-      disposeAll(sd);
-    }
+    loadFrom(unetFile, publicStateDict(unetFile, unet, 'UNetModelSwin'), (sd) => unet.loadStateDict(sd, { onWarning: (m: string) => warn(`${unetFile}: ${m}`) }));
     vq = new VQModelTorch(opts.vqConfig ?? VQ_F4_CONFIG);
-    const vsd = publicStateDict(vqFile, vq, 'VQ-f4 autoencoder');
-    try {
-      vq.loadStateDict(vsd);
-    } catch (e) {
-      throw new Error(`${vqFile}: ${(e as Error).message}`);
-    } finally {
-      disposeAll(vsd);
-    }
+    const vqNet = vq;
+    loadFrom(vqFile, publicStateDict(vqFile, vq, 'VQ-f4 autoencoder'), (sd) => vqNet.loadStateDict(sd));
   } catch (e) {
     unet.dispose();
     vq?.dispose();
@@ -199,24 +197,11 @@ export function loadModelFolder(dir: string, opts: LoadOptions = {}): LoadedMode
       throw new Error(`${where}: autoencoder.config: ${(e as Error).message}`);
     }
     const ufile = path.join(dir, json.unet.file);
-    const sd = strictStateDict(ufile, unet, 'UNetModelSwin');
-    try {
-      unet.loadStateDict(sd, { onWarning: (m: string) => (opts.onWarning ?? process.emitWarning)(`${ufile}: ${m}`) });
-    } catch (e) {
-      throw new Error(`${ufile}: ${(e as Error).message}`);
-    } finally {
-      disposeAll(sd);
-    }
+    loadFrom(ufile, strictStateDict(ufile, unet, 'UNetModelSwin'), (sd) => unet.loadStateDict(sd, { onWarning: (m: string) => (opts.onWarning ?? process.emitWarning)(`${ufile}: ${m}`) }));
     vq = new VQModelTorch(vcfg);
     const vfile = path.join(dir, json.autoencoder.file);
-    const vsd = strictStateDict(vfile, vq, 'VQ autoencoder');
-    try {
-      vq.loadStateDict(vsd);
-    } catch (e) {
-      throw new Error(`${vfile}: ${(e as Error).message}`);
-    } finally {
-      disposeAll(vsd);
-    }
+    const vqNet = vq;
+    loadFrom(vfile, strictStateDict(vfile, vq, 'VQ autoencoder'), (sd) => vqNet.loadStateDict(sd));
   } catch (e) {
     unet.dispose();
     vq?.dispose();
