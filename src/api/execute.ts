@@ -3,14 +3,11 @@
 // library's upscale() and the batch runner both come here — directly for a model in this thread,
 // through src/api/worker.ts for a worker-backed one — so both paths compute the same thing.
 import { readImage, writeImage, encodeImage, type DecodedImage, type WriteFormat } from '../io/image/index.js';
-import type { ColorFix } from './colorfix.js';
 import { AbortError } from './errors.js';
-import { renderImage, type SourceImage } from './job.js';
+import { renderImage, type RenderOptions, type SourceImage } from './job.js';
 import type { InThreadModel } from './model.js';
 import { outputFormat, type ExtChoice } from './naming.js';
 import { typedPixelsToTensor } from './pixels.js';
-import type { SizeOptions } from './scale.js';
-import type { TileMerge } from '../models/tiling.js';
 
 /** Interleaved (HWC) pixels: 8-bit, 16-bit, or float in [0, 1]. */
 export interface RawPixels {
@@ -21,7 +18,7 @@ export interface RawPixels {
 }
 
 /** Everything a job needs, as plain data (it crosses to a worker by structured clone). */
-export interface ImageJob {
+export interface ImageJob extends Omit<RenderOptions, 'onTile' | 'signal'> {
   /** A file path, encoded bytes, or typed pixels. */
   input: string | Uint8Array | RawPixels;
   /** The output format: an --ext choice resolved against the input's format ('auto'). */
@@ -30,14 +27,6 @@ export interface ImageJob {
   output?: string;
   overwrite?: boolean;
   quality?: number;
-  colorFix: ColorFix;
-  size: SizeOptions;
-  tile?: number;
-  tileOverlap?: number;
-  tileMerge?: TileMerge;
-  maxMemory?: number;
-  seed?: number;
-  stripMetadata: boolean;
   maxPixels?: number;
   /** The name the input's format is guessed from for ext 'auto' when it is not a path (sharp's input format). */
   formatHint?: DecodedImage['format'];

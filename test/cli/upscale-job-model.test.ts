@@ -5,21 +5,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import * as torch from '../../src/engine/index.js';
-import { Tensor } from '../../src/engine/index.js';
-import { loadSafetensors, saveSafetensors } from '../../src/io/checkpoint/tensors.js';
-import { getPreset, loadUpscaler } from '../../src/models/index.js';
-import { presetModelJson } from '../../src/models/convert.js';
-import { writeModelFolder, UNET_FILE, AUTOENCODER_FILE } from '../../src/models/format.js';
-import { UNetModelSwin, fromSinSRConfig } from '../../src/models/unet/index.js';
-import { VQModelTorch, type VQConfig } from '../../src/models/vq/index.js';
+import { loadUpscaler } from '../../src/models/index.js';
 import { readImage, toUint8 } from '../../src/io/image/index.js';
-import { goldenDir } from '../helpers.js';
+import { tinyModel } from '../models/tiny-model.js';
 import { loadModel, upscale, AbortError } from '../../src/api.js';
 
 const run = promisify(execFile);
@@ -28,26 +22,6 @@ const ENV = { ...process.env, VPDSR_UPSCALE_ENTRY: '1' };
 let root = '';
 let model = '';
 
-/** A model folder holding the golden e2e tiny networks (as test/cli/upscale.test.ts builds it). */
-function tinyModel(dir: string): string {
-  const manifest = JSON.parse(readFileSync(path.join(goldenDir('models'), 'manifest.json'), 'utf8')) as { cases: { kind: string; params: Record<string, unknown> }[] };
-  const p = manifest.cases.find((c) => c.kind === 'e2e.upscale')!.params;
-  const unetConfig = fromSinSRConfig(p.unet_config as Record<string, unknown>), vqConfig = p.vq_config as VQConfig;
-  const out = path.join(dir, 'tiny');
-  torch.scope(() => {
-    const w = loadSafetensors(path.join(goldenDir('models'), 'cases', 'e2e-upscale-sinsr-one-step-24x20.safetensors'));
-    const pick = (pre: string): Map<string, Tensor> => new Map([...w].filter(([k]) => k.startsWith(pre)).map(([k, t]) => [k.slice(pre.length), t.float()] as [string, Tensor]));
-    const unet = new UNetModelSwin(unetConfig), vq = new VQModelTorch(vqConfig);
-    unet.loadStateDict(pick('w.unet.'));
-    vq.loadStateDict(pick('w.vq.'));
-    writeModelFolder(out, presetModelJson(getPreset('sinsr'), [], 'test', { unetConfig, vqConfig, padding: 16 }), (tmp) => {
-      saveSafetensors(path.join(tmp, UNET_FILE), unet.stateDict());
-      saveSafetensors(path.join(tmp, AUTOENCODER_FILE), vq.stateDict());
-    });
-    unet.dispose(); vq.dispose();
-  });
-  return out;
-}
 
 async function noisePng(file: string, w: number, h: number, channels: 1 | 2 | 3 | 4, seed: number): Promise<void> {
   const buf = Buffer.alloc(w * h * channels);

@@ -8,15 +8,11 @@ import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import * as torch from '../../src/engine/index.js';
 import { Tensor } from '../../src/engine/index.js';
-import { loadSafetensors, saveSafetensors } from '../../src/io/checkpoint/tensors.js';
-import { BicubicUpscaler, getPreset, loadUpscaler } from '../../src/models/index.js';
-import { presetModelJson } from '../../src/models/convert.js';
-import { writeModelFolder, UNET_FILE, AUTOENCODER_FILE } from '../../src/models/format.js';
-import { UNetModelSwin, fromSinSRConfig } from '../../src/models/unet/index.js';
-import { VQModelTorch, type VQConfig } from '../../src/models/vq/index.js';
+import { BicubicUpscaler, loadUpscaler } from '../../src/models/index.js';
 import { readImage, toUint8 } from '../../src/io/image/index.js';
 import { tmpDir } from '../io/fixtures.js';
-import { cliPath, goldenDir } from '../helpers.js';
+import { cliPath } from '../helpers.js';
+import { tinyModel } from '../models/tiny-model.js';
 
 function cli(...args: string[]): { code: number | null; stderr: string } {
   const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' });
@@ -111,26 +107,6 @@ test('upscale: bad flags and missing weights give one line naming the flag or th
   }
 });
 
-/** A model folder holding the golden e2e tiny networks (SinSR one-step schedule, padding 16). */
-function tinyModel(dir: string): string {
-  const manifest = JSON.parse(fs.readFileSync(path.join(goldenDir('models'), 'manifest.json'), 'utf8')) as { cases: { kind: string; params: Record<string, unknown> }[] };
-  const p = manifest.cases.find((c) => c.kind === 'e2e.upscale')!.params;
-  const unetConfig = fromSinSRConfig(p.unet_config as Record<string, unknown>), vqConfig = p.vq_config as VQConfig;
-  const out = path.join(dir, 'tiny');
-  torch.scope(() => {
-    const w = loadSafetensors(path.join(goldenDir('models'), 'cases', 'e2e-upscale-sinsr-one-step-24x20.safetensors'));
-    const pick = (pre: string): Map<string, Tensor> => new Map([...w].filter(([k]) => k.startsWith(pre)).map(([k, t]) => [k.slice(pre.length), t.float()] as [string, Tensor]));
-    const unet = new UNetModelSwin(unetConfig), vq = new VQModelTorch(vqConfig);
-    unet.loadStateDict(pick('w.unet.'));
-    vq.loadStateDict(pick('w.vq.'));
-    writeModelFolder(out, presetModelJson(getPreset('sinsr'), [], 'test', { unetConfig, vqConfig, padding: 16 }), (tmp) => {
-      saveSafetensors(path.join(tmp, UNET_FILE), unet.stateDict());
-      saveSafetensors(path.join(tmp, AUTOENCODER_FILE), vq.stateDict());
-    });
-    unet.dispose(); vq.dispose();
-  });
-  return out;
-}
 
 test('upscale --model DIR: the CLI writes what the library computes for the same seed; bf16 runs', async () => {
   const dir = tmpDir();
