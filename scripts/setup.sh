@@ -9,7 +9,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # LibTorch 1.13 (CPU, oneDNN, OpenMP) and OpenBLAS: without OpenBLAS, Debian's reference BLAS
 # makes fp32 matmul 50x slower. Skipped when LIBTORCH points at another LibTorch.
-pkgs="libopenblas0-pthread g++ make python3"
+# chromium (and a font for it) drives the browser test of the evaluation report (puppeteer-core
+# uses this binary; nothing is downloaded).
+pkgs="libopenblas0-pthread g++ make python3 chromium fonts-dejavu-core"
 if [ -z "${LIBTORCH:-}" ]; then pkgs="libtorch-dev $pkgs"; fi
 missing=""
 for p in $pkgs; do

@@ -375,7 +375,7 @@ function abView(): HTMLElement {
     h('span', { class: 'group' }, h('span', { class: 'lbl', text: 'A (left)' }), selA),
     h('span', { class: 'group' }, h('span', { class: 'lbl', text: 'B (right)' }), selB),
     swap, slider, flip);
-  return h('div', { id: 'ab-view', class: 'hidden' }, controls, vp, capsBox);
+  return h('div', { id: 'ab-view', class: 'hidden' }, controls, h('div', { class: 'ab-body' }, vp, capsBox));
 }
 let abRefresh: () => void = () => {};
 let abFlip: () => void = () => {};

@@ -37,8 +37,8 @@ details > summary { cursor: pointer; color: var(--text); font-weight: 600; margi
 
 .toolbar { display: flex; flex-wrap: wrap; gap: 8px 18px; align-items: center; padding: 8px 10px;
   background: var(--panel); border: 1px solid var(--line); border-radius: 6px; margin-bottom: 10px; position: sticky; top: 0; z-index: 5; }
-.toolbar .group { display: flex; gap: 6px; align-items: center; }
-.toolbar .group > .lbl { color: var(--muted); font-size: 12px; margin-right: 2px; }
+.group { display: flex; gap: 6px; align-items: center; }
+.group > .lbl { color: var(--muted); font-size: 12px; margin-right: 2px; }
 button, select, input[type=range] { font: inherit; color: var(--text); }
 button, select { background: #323232; border: 1px solid #4a4a4a; border-radius: 4px; padding: 3px 9px; cursor: pointer; }
 button:hover, select:hover { border-color: var(--accent); }
@@ -71,8 +71,9 @@ select { max-width: 280px; }
   box-shadow: 0 0 3px rgba(0,0,0,0.8); z-index: 3; pointer-events: none; }
 #ab-view .ab-controls { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; margin: 0 0 8px; }
 #ab-slider { width: min(480px, 60vw); accent-color: var(--accent); }
-#ab-view .ab-caps { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; margin-top: 8px; }
-#ab-view .ab-caps .panel { padding: 0; }
+#ab-view .ab-body { display: flex; flex-wrap: wrap; gap: 10px; align-items: flex-start; }
+#ab-view .ab-body > .viewport { flex: none; }
+#ab-view .ab-caps { display: flex; flex-direction: column; gap: 10px; flex: 1 1 260px; max-width: 420px; }
 .hidden { display: none !important; }
 .help { color: var(--muted); font-size: 12px; padding: 4px 20px 18px; }
 kbd { border: 1px solid #555; border-bottom-width: 2px; border-radius: 3px; padding: 0 4px; font-size: 11px; background: #2a2a2a; }
