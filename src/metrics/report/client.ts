@@ -111,15 +111,15 @@ function summary(): HTMLElement {
 // ---------- per-image table ----------
 function perImage(select: (i: number) => void): HTMLElement {
   const multi = data.methods.length > 1;
-  const group = h('tr', { class: 'group' }, h('th', { colspan: '2' }));
+  const group = h('tr', { class: 'groups' }, h('th', { colspan: '2' }));
   const leaf = h('tr', {}, h('th', { class: 'num', 'data-col': '0', 'data-order': 'asc', text: '#' }), h('th', { class: 'label', 'data-col': '1', 'data-type': 'text', 'data-order': 'asc', text: 'Image' }));
   let col = 2;
   for (const m of data.metrics) {
-    if (multi) group.append(h('th', { colspan: String(data.methods.length), title: metricTitle(m) }, `${m.id} `, h('span', { class: 'arrow', text: arrow(m.lowerBetter) })));
-    for (const me of data.methods) {
+    if (multi) group.append(h('th', { class: 'gstart', colspan: String(data.methods.length), title: metricTitle(m) }, `${m.id} `, h('span', { class: 'arrow', text: arrow(m.lowerBetter) })));
+    data.methods.forEach((me, k) => {
       const label = multi ? me.name : `${m.id} `;
-      leaf.append(h('th', { 'data-col': String(col++), 'data-order': m.lowerBetter ? 'asc' : 'desc', title: `${me.name} · ${metricTitle(m)}` }, label, multi ? null : h('span', { class: 'arrow', text: arrow(m.lowerBetter) })));
-    }
+      leaf.append(h('th', { class: k === 0 ? 'gstart' : '', 'data-col': String(col++), 'data-order': m.lowerBetter ? 'asc' : 'desc', title: `${me.name} · ${metricTitle(m)}` }, label, multi ? null : h('span', { class: 'arrow', text: arrow(m.lowerBetter) })));
+    });
   }
   const body = h('tbody');
   data.images.forEach((im, i) => {
@@ -131,7 +131,11 @@ function perImage(select: (i: number) => void): HTMLElement {
     for (const m of data.metrics) {
       const vals = data.methods.map((_, k) => num(im.values[k]?.[m.id]));
       const best = bestOf(vals, m.lowerBetter);
-      vals.forEach((v, k) => tr.append(valueCell(v, best.has(k))));
+      vals.forEach((v, k) => {
+        const td = valueCell(v, best.has(k));
+        if (k === 0) td.classList.add('gstart');
+        tr.append(td);
+      });
     }
     tr.addEventListener('click', () => { select(i); document.getElementById('viewer')!.scrollIntoView({ block: 'start' }); });
     body.append(tr);

@@ -24,8 +24,9 @@ table.sortable thead th.label, table.sortable td.label { text-align: left; }
 table.sortable thead th:hover { color: var(--accent); }
 table.sortable thead th[aria-sort="ascending"]::after { content: " \25B4"; color: var(--accent); }
 table.sortable thead th[aria-sort="descending"]::after { content: " \25BE"; color: var(--accent); }
-table.sortable thead tr.group th { cursor: default; text-align: center; color: var(--muted); font-weight: 500; }
+table.sortable thead tr.groups th { cursor: default; text-align: center; color: var(--muted); font-weight: 500; }
 table.sortable tbody tr:hover { background: #2c2c2c; }
+table.sortable .gstart { border-left: 1px solid var(--line); }
 td.best { color: var(--best); font-weight: 700; background: var(--bestbg); }
 td.best::after { content: " \2605"; font-size: 10px; vertical-align: 1px; }
 .dir { color: var(--muted); font-size: 12px; }
