@@ -22,12 +22,15 @@ let tmp = '';
 let reportFile = '';
 let html = '';
 let data: PageData;
+let folderReport = '';
 
 before(async () => {
   const made = await makeReportInput();
   tmp = made.dir;
   reportFile = path.join(tmp, 'report.html');
   await writeReport(reportFile, made.input);
+  folderReport = path.join(tmp, 'linked.html');
+  await writeReport(folderReport, made.input, { assets: 'folder' });
   html = await readFile(reportFile, 'utf8');
   data = pageDataOf(html);
 });
@@ -44,6 +47,7 @@ async function rawOf(src: string | Buffer): Promise<{ data: Buffer; width: numbe
 
 test('the page is one offline file with the pictures embedded, written without leftovers', async () => {
   assert.deepEqual((await readdir(tmp)).filter((f) => f.startsWith('.')), [], 'temporary files left behind');
+  assert.ok((await readdir(path.join(tmp, 'linked_files'))).length === 12);
   assert.ok(!/<script[^>]+src=|<link[^>]+href=|@import|url\(\s*['"]?https?:/i.test(html), 'the page must not load anything from outside');
   assert.match(html, /<title>Report &#60;test&#62; &#38; &#34;quotes&#34;<\/title>/);
   assert.deepEqual(data.panels.map((p) => p.id), ['lr', 'bicubic', 'm0', 'm1', 'm2', 'hr']);
@@ -230,6 +234,13 @@ test('in Chromium: synchronised zoom and pan, the A/B slider, sortable tables, a
     const meta = await sharp(shot).metadata();
     assert.deepEqual([meta.width, meta.height], [1600, 1000]);
     assert.deepEqual(errors, [], 'the page logged errors');
+
+    // The page whose pictures lie in linked_files/ shows them too.
+    await page.goto(`file://${folderReport}`, { waitUntil: 'load' });
+    await page.waitForSelector('#app[data-ready="1"]', { timeout: 10_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#grid img')].every((i) => i.complete), { timeout: 10_000 });
+    assert.deepEqual(await page.$$eval('#grid img', (imgs) => imgs.map((i) => [(i as HTMLImageElement).src.includes('/linked_files/'), (i as HTMLImageElement).naturalWidth])), Array(6).fill([true, 512]));
+    assert.deepEqual(errors, [], 'the linked page logged errors');
   } finally {
     await browser?.close();
   }
