@@ -65,9 +65,9 @@ test('bad input is refused in one line naming what is wrong', async () => {
     noLr.lr = {};
     await refuses(dir, noLr, /^report: no LR image for keys "Canon_001", "Nikon_001"$/);
 
-    const unknown = input();
-    unknown.methods[0]!.images[0]!.values.lpips = 0.2;
-    await refuses(dir, unknown, /method "a" image "Canon_001" has a value for "lpips", which is not among the metrics \(psnr, niqe\)/);
+    const wrongType = input();
+    (wrongType.methods[0]!.images[0]!.values as Record<string, unknown>).lpips = [0.2];
+    await refuses(dir, wrongType, /method "a" image "Canon_001"\.lpips must be a number or null, got object/);
     const str = input();
     (str.methods[0]!.mean as Record<string, unknown>).psnr = '20';
     await refuses(dir, str, /method "a" mean\.psnr must be a number or null, got string/);
@@ -103,6 +103,7 @@ test('a corrupt picture is named, and nothing is left behind', async () => {
 test('pictures beside the page in <name>_files/, replaced whole on a rewrite', async () => {
   await withDir(async (dir) => {
     const one = input(['Canon_001']);
+    one.methods[0]!.images[0]!.values.lpips = 0.2; // not a listed metric: not shown
     const file = path.join(dir, 'my report.html');
     await writeReport(file, one, { assets: 'folder' });
     const folder = path.join(dir, 'my report_files');
@@ -111,6 +112,7 @@ test('pictures beside the page in <name>_files/, replaced whole on a rewrite', a
     const html = await readFile(file, 'utf8');
     assert.ok(!html.includes('data:image/png'));
     assert.equal(pageDataOf(html).images[0]!.src.hr, 'my%20report_files/0001_Canon_001_hr.png');
+    assert.deepEqual(pageDataOf(html).images[0]!.values, [{ psnr: 20, niqe: null }, { psnr: 20, niqe: null }]);
     assert.deepEqual((await readdir(dir)).sort(), ['my report.html', 'my report_files']);
 
     // auto switches to the folder past the limit; the old folder's contents do not survive.

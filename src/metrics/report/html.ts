@@ -34,8 +34,9 @@ function pageValue(v: number | null | undefined): PageValue {
   return v;
 }
 
-function pageValues(values: Record<string, number | null>): Record<string, PageValue> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, pageValue(v)]));
+/** The listed metrics' values (a metric without a value is null). */
+function pageValues(values: Record<string, number | null>, ids: string[]): Record<string, PageValue> {
+  return Object.fromEntries(ids.map((id) => [id, pageValue(values[id])]));
 }
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -81,6 +82,7 @@ export async function writeReport(file: string, input: ReportInput, opts: WriteR
   if (!/\.html?$/i.test(file)) throw new ReportError(`report: ${file}: the output file must end in .html`);
   const o = checkOptions(opts);
   const keys = checkReportInput(input);
+  const ids = input.metrics.map((m) => m.id);
   const target = path.resolve(file);
   const dir = path.dirname(target);
   const dst = await stat(dir).catch(() => undefined);
@@ -140,7 +142,7 @@ export async function writeReport(file: string, input: ReportInput, opts: WriteR
         const im = m.get(key)!;
         pics.push([`m${i}`, await filePicture(im.path)]);
         img.names[`m${i}`] = im.name;
-        img.values.push(pageValues(im.values));
+        img.values.push(pageValues(im.values, ids));
       }
       if (input.hr) {
         pics.push(['hr', await filePicture(input.hr[key]!)]);
@@ -163,7 +165,7 @@ export async function writeReport(file: string, input: ReportInput, opts: WriteR
       title: input.title ?? 'vpdsr evaluation report',
       generated: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       metrics: input.metrics.map((m) => ({ id: m.id, lowerBetter: m.lowerBetter })),
-      methods: input.methods.map((m) => ({ name: m.name, dir: m.dir, mean: pageValues(m.mean) })),
+      methods: input.methods.map((m) => ({ name: m.name, dir: m.dir, mean: pageValues(m.mean, ids) })),
       panels,
       images,
     };
@@ -194,6 +196,6 @@ export async function writeReport(file: string, input: ReportInput, opts: WriteR
     if (folderMade) await rm(tmpFolder, { recursive: true, force: true }).catch(() => undefined);
     if (e instanceof ReportError) throw e;
     const msg = (e as Error).message ?? String(e);
-    throw new ReportError(msg.startsWith('report:') ? msg : `report: ${msg.split('\n')[0]}`);
+    throw new ReportError(msg.startsWith('report:') ? msg : `report: ${msg.split('\n')[0]}`, { cause: e });
   }
 }

@@ -14,8 +14,8 @@ export interface ReportInput {
 }
 
 export class ReportError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'ReportError';
   }
 }
@@ -23,11 +23,11 @@ export class ReportError extends Error {
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const q = (s: string): string => JSON.stringify(s);
 
-function checkValues(where: string, values: unknown, ids: Set<string>): void {
+/** Values of metrics that are not listed are allowed (and not shown); every value must be a number or null. */
+function checkValues(where: string, values: unknown): void {
   if (!isObject(values)) throw new ReportError(`report: ${where} must be an object of metric values`);
   for (const [id, v] of Object.entries(values)) {
-    if (!ids.has(id)) throw new ReportError(`report: ${where} has a value for ${q(id)}, which is not among the metrics (${[...ids].join(', ') || 'none'})`);
-    if (v !== null && typeof v !== 'number') throw new ReportError(`report: ${where}.${id} must be a number or null, got ${typeof v}`);
+    if (v !== null && v !== undefined && typeof v !== 'number') throw new ReportError(`report: ${where}.${id} must be a number or null, got ${typeof v}`);
   }
 }
 
@@ -72,7 +72,7 @@ export function checkReportInput(input: unknown): string[] {
     if (names.has(name)) throw new ReportError(`report: method ${q(name)} is listed twice`);
     names.add(name);
     if (typeof m.dir !== 'string') throw new ReportError(`report: method ${q(name)} must have a string dir`);
-    checkValues(`method ${q(name)} mean`, m.mean, ids);
+    checkValues(`method ${q(name)} mean`, m.mean);
     if (!Array.isArray(m.images) || m.images.length === 0) throw new ReportError(`report: method ${q(name)} must have a non-empty images array`);
     const own: string[] = [];
     const seen = new Set<string>();
@@ -82,7 +82,7 @@ export function checkReportInput(input: unknown): string[] {
       seen.add(im.key);
       if (typeof im.name !== 'string' || im.name.length === 0) throw new ReportError(`report: method ${q(name)} image ${q(im.key)} must have a non-empty name`);
       if (typeof im.path !== 'string' || im.path.length === 0) throw new ReportError(`report: method ${q(name)} image ${q(im.key)} must have a non-empty path`);
-      checkValues(`method ${q(name)} image ${q(im.key)}`, im.values, ids);
+      checkValues(`method ${q(name)} image ${q(im.key)}`, im.values);
       own.push(im.key);
     }
     if (keys === undefined) {
