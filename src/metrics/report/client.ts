@@ -388,9 +388,6 @@ let abSwap: () => void = () => {};
 // ---------- the viewer ----------
 function gridView(): HTMLElement {
   const grid = h('div', { class: 'grid', id: 'grid' });
-  // All panels in one row on a wide screen (five at 1600 px), never narrower than 240 px.
-  const n = data.panels.length;
-  grid.style.setProperty('--panel-min', `${Math.max(240, Math.min(480, Math.floor(1560 / n) - 12))}px`);
   for (const p of data.panels) {
     const { vp } = viewport([{ panel: p.id }]);
     const cap = caption(p);
@@ -400,6 +397,17 @@ function gridView(): HTMLElement {
     grid.append(el);
   }
   return grid;
+}
+
+/** All panels in one row when each can be at least 200 px wide, else as many per row as fit; at most 560 px each. */
+function layoutGrid(): void {
+  const grid = document.getElementById('grid');
+  if (!grid) return;
+  const gap = 10, n = data.panels.length;
+  const width = (grid.parentElement?.clientWidth ?? window.innerWidth) || window.innerWidth;
+  const cols = Math.max(1, Math.min(n, Math.floor((width + gap) / (200 + gap))));
+  grid.style.gridTemplateColumns = `repeat(${cols}, minmax(0, 1fr))`;
+  grid.style.maxWidth = `${cols * 560 + (cols - 1) * gap}px`;
 }
 
 function setAspect(): void {
@@ -493,7 +501,8 @@ function build(): void {
     if (fn) { e.preventDefault(); fn(); }
   });
   new ResizeObserver(() => applyView()).observe(document.getElementById('viewer')!);
-  window.addEventListener('resize', () => { fitAbViewport(); applyView(); });
+  window.addEventListener('resize', () => { layoutGrid(); fitAbViewport(); applyView(); });
+  layoutGrid();
   setMode('grid');
   selectImage(0);
   app.dataset.ready = '1';

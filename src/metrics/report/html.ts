@@ -130,24 +130,28 @@ export async function writeReport(file: string, input: ReportInput, opts: WriteR
     const images: PageImage[] = [];
     for (const [n, key] of keys.entries()) {
       const img: PageImage = { key, names: {}, src: {}, size: {}, values: [] };
-      const pics: [string, PanelPicture][] = [];
+      // One image's pictures are decoded and encoded together (sharp works on its own threads).
+      const jobs: Promise<[string, PanelPicture][]>[] = [];
       if (input.lr) {
-        const { lr, bicubic } = await lrPictures(input.lr[key]!);
         const name = path.basename(input.lr[key]!);
-        pics.push(['lr', lr], ['bicubic', bicubic]);
         img.names.lr = `${name} (nearest ×4)`;
         img.names.bicubic = `bicubic ×4 of ${name}`;
+        jobs.push(lrPictures(input.lr[key]!).then(({ lr, bicubic }) => [['lr', lr], ['bicubic', bicubic]]));
       }
       for (const [i, m] of byKey.entries()) {
         const im = m.get(key)!;
-        pics.push([`m${i}`, await filePicture(im.path)]);
         img.names[`m${i}`] = im.name;
         img.values.push(pageValues(im.values, ids));
+        jobs.push(filePicture(im.path).then((p) => [[`m${i}`, p]]));
       }
       if (input.hr) {
-        pics.push(['hr', await filePicture(input.hr[key]!)]);
         img.names.hr = path.basename(input.hr[key]!);
+        jobs.push(filePicture(input.hr[key]!).then((p) => [['hr', p]]));
       }
+      const settled = await Promise.allSettled(jobs);
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      const pics = settled.flatMap((r) => (r as PromiseFulfilledResult<[string, PanelPicture][]>).value);
       const stem = `${String(n + 1).padStart(4, '0')}_${safeName(key)}`;
       for (const [panel, pic] of pics) {
         img.size[panel] = [pic.width, pic.height];

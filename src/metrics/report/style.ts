@@ -47,7 +47,7 @@ button[aria-pressed="true"] { background: #3d5a80; border-color: var(--accent); 
 select { max-width: 280px; }
 #zoom-readout, #image-pos { color: var(--muted); font-variant-numeric: tabular-nums; min-width: 56px; }
 
-.grid { display: grid; gap: 10px; grid-template-columns: repeat(auto-fill, minmax(var(--panel-min, 300px), 1fr)); }
+.grid { display: grid; gap: 10px; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; overflow: hidden; }
 .panel .cap { padding: 6px 9px 7px; }
 .panel .title { font-weight: 600; display: flex; justify-content: space-between; gap: 8px; }
