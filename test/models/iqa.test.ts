@@ -10,7 +10,7 @@ import { Tensor } from '../../src/engine/index.js';
 import { loadSafetensors } from '../../src/io/checkpoint/tensors.js';
 import {
   IQA_METRICS, LegacyMT19937, MANIQA, MUSIQ, MUSIQ_DEFAULT, iqaMetric, keyList, loadIqaMetric, loadManiqa, loadMusiq,
-  loadPyiqaWeights, pyRound, type ManiqaConfig,
+  loadPyiqaWeights, pyRound, pyiqaCacheDir, type ManiqaConfig,
 } from '../../src/models/iqa/index.js';
 import { tmpDir, torchSaveStateDict } from '../io/fixtures.js';
 import { goldenDir } from '../helpers.js';
@@ -166,6 +166,12 @@ test('metric ids, aliases and variants', () => {
   assert.throws(() => loadIqaMetric('clipiqa', '.'), /clipiqa: not a MUSIQ or MANIQA metric/);
   assert.throws(() => loadMusiq('imagenet' as 'ava', '.'), /unknown MUSIQ variant "imagenet"/);
   assert.throws(() => loadManiqa('koniq10k' as 'koniq', '.'), /unknown MANIQA variant "koniq10k"/);
+});
+
+test('pyiqa cache folder follows TORCH_HOME and XDG_CACHE_HOME', () => {
+  assert.equal(pyiqaCacheDir({ TORCH_HOME: '/t' }), path.join('/t', 'hub', 'pyiqa'));
+  assert.equal(pyiqaCacheDir({ XDG_CACHE_HOME: '/c' }), path.join('/c', 'torch', 'hub', 'pyiqa'));
+  assert.ok(pyiqaCacheDir({}).endsWith(path.join('.cache', 'torch', 'hub', 'pyiqa')));
 });
 
 test('Python rounding and numpy MT19937', () => {

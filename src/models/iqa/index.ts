@@ -12,7 +12,7 @@ export { MUSIQ, MUSIQ_DEFAULT, type MusiqConfig } from './musiq.js';
 export { MANIQA, MANIQA_DEFAULT, type ManiqaConfig } from './maniqa.js';
 export { multiscalePatches, packPatches, hashIndex1d, hashIndex2d, pyRound, type MultiscaleOptions } from './musiq_patches.js';
 export { uniformCrop, uniformCropPositions, upscaledSize, legacyRandomCropPositions, LegacyMT19937 } from './crops.js';
-export { keyList, loadPyiqaWeights, resolveWeightFile } from './weights.js';
+export { keyList, loadPyiqaWeights, resolveWeightFile, pyiqaCacheDir } from './weights.js';
 
 /** A loaded no-reference metric. */
 export interface IqaScorer {

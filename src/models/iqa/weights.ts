@@ -2,6 +2,7 @@
 // its `params` entry), a leading `module.` dropped, exactly the model's keys and shapes (strict, as
 // pyiqa's load_pretrained_network), floats up-cast to float32. Nothing is downloaded.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import path from 'node:path';
 import * as torch from '../../engine/index.js';
 import { readCheckpoint, stateDictFrom, type RawTensor } from '../../io/checkpoint/index.js';
@@ -32,6 +33,12 @@ export function resolveWeightFile(info: IqaMetricInfo, weights: string): string 
   if (!fst) throw new Error(`${file}: not found: metric ${info.id} needs pyiqa's ${info.weightFile}, published at ${info.publishedAt} (vpdsr never downloads; fetch it yourself)`);
   if (!fst.isFile()) throw new Error(`${file}: not a file (metric ${info.id} needs pyiqa's ${info.weightFile})`);
   return file;
+}
+
+/** Where pyiqa caches its weight files: `$TORCH_HOME/hub/pyiqa` (default `~/.cache/torch/hub/pyiqa`). */
+export function pyiqaCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const torchHome = env.TORCH_HOME || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'torch');
+  return path.join(torchHome, 'hub', 'pyiqa');
 }
 
 const FLOAT_SAFE = new Set(['F32', 'F16', 'BF16', 'F64']);
