@@ -179,3 +179,33 @@ export function torchZip(prefix: string, tensors: Record<string, FixtureTensor>)
   entries.push({ name: `${prefix}/version`, data: Buffer.from('3\n') });
   return buildZip(entries);
 }
+
+const TORCH_STORAGE: Record<string, string> = { float16: 'HalfStorage', float32: 'FloatStorage', float64: 'DoubleStorage', int64: 'LongStorage' };
+
+/** A state dict as torch.save's zip layout writes it: the bare OrderedDict, or { [wrap]: OrderedDict }, keys prefixed. */
+export function torchSaveStateDict(file: string, tensors: Map<string, { dtype: string; shape: readonly number[]; toBytes(): Uint8Array }>, opts: { wrap?: string; prefix?: string } = {}): void {
+  const w = new PickleWriter().proto();
+  if (opts.wrap) w.op(0x7d).mark().str(opts.wrap); // EMPTY_DICT, MARK, key
+  w.global('collections', 'OrderedDict').emptyTuple().reduce().mark();
+  const entries: ZipInput[] = [];
+  let key = 0;
+  for (const [name, t] of tensors) {
+    const k = String(key++);
+    const numel = t.shape.reduce((a, b) => a * b, 1);
+    w.str((opts.prefix ?? '') + name).global('torch._utils', '_rebuild_tensor_v2').mark();
+    w.mark().str('storage').global('torch', TORCH_STORAGE[t.dtype]!).str(k).str('cpu').int(numel).tuple().op(0x51); // BINPERSID
+    w.int(0).mark();
+    for (const s of t.shape) w.int(s);
+    w.tuple().mark();
+    let stride = 1;
+    const strides = t.shape.map(() => 0);
+    for (let i = t.shape.length - 1; i >= 0; i--) { strides[i] = stride; stride *= t.shape[i]!; }
+    for (const s of strides) w.int(s);
+    w.tuple().op(0x89).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce(); // NEWFALSE
+    entries.push({ name: `archive/data/${k}`, data: t.toBytes() });
+  }
+  w.setitems();
+  if (opts.wrap) w.setitems();
+  w.stop();
+  fs.writeFileSync(file, buildZip([{ name: 'archive/data.pkl', data: w.bytes() }, ...entries, { name: 'archive/version', data: Buffer.from('3\n') }]));
+}
