@@ -1,18 +1,17 @@
 // Messages between a worker-backed Model (remote.ts) and its worker (worker.ts).
-import type { ModelKind } from './memory.js';
-import type { PipelineDType } from '../models/pipeline.js';
+import type { PipelineDType, UpscalerKind } from '../models/pipeline.js';
 import type { ImageJob, JobResult } from './execute.js';
-import type { ModelSpec } from './model.js';
+import type { ParsedModelSpec } from './schema.js';
 
 /** workerData: the spec without its callback (warnings come back as messages). */
-export type WorkerSpec = Omit<ModelSpec, 'onWarning'> | string;
+export type WorkerSpec = Omit<ParsedModelSpec, 'onWarning'>;
 
 export type ToWorker =
   | { type: 'job'; id: number; job: ImageJob; flag: SharedArrayBuffer }
   | { type: 'abort'; id: number };
 
 export type FromWorker =
-  | { type: 'loaded'; name: string; kind: ModelKind; device: string; dtype: PipelineDType }
+  | { type: 'loaded'; name: string; kind: UpscalerKind; device: string; dtype: PipelineDType }
   | { type: 'load-error'; error: SerializedError }
   | { type: 'warning'; id?: number; message: string }
   | { type: 'tile'; id: number; done: number; total: number }
