@@ -125,7 +125,8 @@ export async function runUpscale(o: UpscaleFlags): Promise<number> {
   const { model: spec, job, quiet, json } = parseFlags(o);
   const { files, missing } = expandInputs(o.input);
   if (files.length === 0) {
-    throw new UsageError(missing.map((m) => `-i ${m.input}: ${m.reason}`).join('; ') || 'no input images');
+    // Every input failed (exit 1), as when each image fails.
+    throw new Error(missing.map((m) => `-i ${m.input}: ${m.reason}`).join('; ') || 'no input images');
   }
   try {
     makeOutDir(job.outDir);
