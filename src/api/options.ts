@@ -31,7 +31,10 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
     const d = distance(w, c.toLowerCase());
     if (d < bestD) { best = c; bestD = d; }
   }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(w.length / 3)) ? best : undefined;
+  if (best !== undefined && bestD <= Math.max(2, Math.floor(w.length / 3))) return best;
+  // A part of the name (scale → outscale): the shortest candidate containing it.
+  const part = [...candidates].filter((c) => w.length >= 3 && c.toLowerCase().includes(w)).sort((a, b) => a.length - b.length)[0];
+  return part;
 }
 
 /** ` (did you mean X?)` or nothing. */

@@ -18,8 +18,10 @@ export type FromWorker =
   | { type: 'done'; id: number; result: JobResult }
   | { type: 'error'; id: number; error: SerializedError };
 
-export interface SerializedError { name: string; message: string }
+export interface SerializedError { name: string; message: string; file?: string }
 
 export function serializeError(e: unknown): SerializedError {
-  return e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
+  if (!(e instanceof Error)) return { name: 'Error', message: String(e) };
+  const file = (e as { file?: unknown }).file;
+  return typeof file === 'string' ? { name: e.name, message: e.message, file } : { name: e.name, message: e.message };
 }

@@ -3,6 +3,9 @@
 // job at the next tile. Tensors never cross threads: jobs and results are plain data.
 import { Worker } from 'node:worker_threads';
 import { AbortError, CallbackError, MemoryError, OptionError } from './errors.js';
+import { ImageError } from '../io/image/errors.js';
+import { CheckpointError } from '../io/checkpoint/errors.js';
+import { ModelFormatError } from '../models/format.js';
 import type { ImageJob, JobHooks, JobResult } from './execute.js';
 import { registerModel, type Model } from './model.js';
 import type { PipelineDType, UpscalerKind } from '../models/pipeline.js';
@@ -19,7 +22,13 @@ interface Pending {
 
 /** Rebuilds a worker's error as the same kind of one-line error here. */
 function revive(e: SerializedError): Error {
-  const err = e.name === 'AbortError' ? new AbortError(e.message) : e.name === 'OptionError' ? new OptionError(e.message) : e.name === 'MemoryError' ? new MemoryError(e.message) : new Error(e.message);
+  const make: Record<string, (m: string) => Error> = {
+    AbortError: (m) => new AbortError(m), OptionError: (m) => new OptionError(m), MemoryError: (m) => new MemoryError(m),
+    ModelFormatError: (m) => new ModelFormatError(m), CheckpointError: (m) => new CheckpointError(m),
+    // The message already names the file: keep it as is.
+    ImageError: (m) => Object.assign(new ImageError('', ''), { message: m, file: e.file ?? '' }),
+  };
+  const err = (make[e.name] ?? ((m: string) => new Error(m)))(e.message);
   if (err.name !== e.name) err.name = e.name;
   return err;
 }
