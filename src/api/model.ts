@@ -7,6 +7,7 @@ import { OptionError } from './errors.js';
 import { executeJob, type ImageJob, type JobHooks, type JobResult } from './execute.js';
 import type { InThreadModel } from './job.js';
 import { resolveModel } from './models-dir.js';
+import { registerModel, type Model } from './registry.js';
 import { parseOptions } from './options.js';
 import { DEFAULT_MODEL, modelSpecSchema, type ParsedModelSpec } from './schema.js';
 
@@ -29,21 +30,7 @@ export interface ModelSpec {
   onWarning?: (message: string) => void;
 }
 
-/** A loaded model; it runs in a worker thread of its own (default) or in the calling thread. */
-export interface Model {
-  readonly name: string;
-  readonly kind: UpscalerKind;
-  readonly device: string;
-  readonly dtype: PipelineDType;
-  /** 'worker': the model lives in a worker_thread, so the caller's event loop stays free. */
-  readonly thread: 'worker' | 'main';
-  readonly disposed: boolean;
-  /** Runs one image job (src/api/execute.ts) where the model lives. */
-  execute(job: ImageJob, hooks?: JobHooks): Promise<JobResult>;
-  dispose(): void;
-}
-
-const models = new WeakSet<object>();
+export type { Model } from './registry.js';
 
 class LoadedModel implements Model, InThreadModel {
   readonly kind: UpscalerKind;
@@ -53,7 +40,7 @@ class LoadedModel implements Model, InThreadModel {
   constructor(up: Upscaler) {
     this.up = up;
     this.kind = up.kind ?? 'custom';
-    models.add(this);
+    registerModel(this);
   }
 
   get upscaler(): Upscaler {
@@ -76,14 +63,7 @@ class LoadedModel implements Model, InThreadModel {
   }
 }
 
-/** Marks a Model made elsewhere in this layer (the worker-backed one) as a Model. */
-export function registerModel(m: Model): void {
-  models.add(m);
-}
-
-export function isModel(v: unknown): v is Model {
-  return typeof v === 'object' && v !== null && models.has(v);
-}
+export { isModel } from './registry.js';
 
 /** Checks a ModelSpec once (OptionError naming the field); a string is `{ model }`. */
 export function parseModelSpec(spec: ModelSpec | string | undefined): ParsedModelSpec {

@@ -7,7 +7,7 @@ import { ImageError } from '../io/image/errors.js';
 import { CheckpointError } from '../io/checkpoint/errors.js';
 import { ModelFormatError } from '../models/format.js';
 import type { ImageJob, JobHooks, JobResult } from './execute.js';
-import { registerModel, type Model } from './model.js';
+import { registerModel, type Model } from './registry.js';
 import type { PipelineDType, UpscalerKind } from '../models/pipeline.js';
 import type { ParsedModelSpec } from './schema.js';
 import type { FromWorker, SerializedError, ToWorker, WorkerSpec } from './protocol.js';
