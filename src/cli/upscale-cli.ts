@@ -12,7 +12,7 @@ import { loadModel, type Model } from '../api/model.js';
 import { expandInputs } from '../api/inputs.js';
 import { COLOR_FIXES } from '../api/colorfix.js';
 import { Progress } from '../api/progress.js';
-import { runBatch, removeTempFiles, makeOutDir, type BatchSummary, type ItemResult, type JobOptions } from '../api/runner.js';
+import { runParsedBatch, removeTempFiles, makeOutDir, type BatchSummary, type ItemResult, type JobOptions } from '../api/runner.js';
 import { shown, z } from '../api/options.js';
 import { checkModel, checkRender, DEFAULTS, DEFAULT_MODEL, modelFields, renderFields, type ParsedModelSpec } from '../api/schema.js';
 import { PIPELINE_DTYPES } from '../models/pipeline.js';
@@ -172,7 +172,7 @@ export async function runUpscale(o: UpscaleFlags): Promise<number> {
   try {
     for (const m of missing) progress.line(`vpdsr: failed: -i ${m.input}: ${m.reason}`);
     progress.start(files.length);
-    summary = await runBatch(files, model, job, {
+    summary = await runParsedBatch(files, model, job, {
       signal: ac.signal,
       onImage: (i, f) => progress.image(i, f),
       onTile: (d, t) => progress.tile(d, t),

@@ -136,3 +136,17 @@ test('the pixel limit and the memory budget: an image over either is refused wit
   assert.equal(tiles, 4, '64-px tiles of 96×72');
   assert.ok(tiled.equals(whole), 'the same bytes as untiled');
 });
+
+test('runBatch checks its options like upscale() and fills the same defaults', async () => {
+  const model = await loadModel('bicubic', { worker: false });
+  try {
+    const outDir = path.join(root, 'batch');
+    await assert.rejects(api.runBatch([SAMPLE], model, { outDir, tiel: 3 } as never), /runBatch\(files, model, options\): unknown option tiel \(did you mean tile\?\)/);
+    await assert.rejects(api.runBatch([SAMPLE], {} as never, { outDir }), /model must be a Model from loadModel\(\)/);
+    await assert.rejects(api.runBatch([SAMPLE], model, { outDir, size: { outscale: 2, width: 3 } }), /outscale cannot be combined with width\/height/);
+    const s = await api.runBatch([SAMPLE], model, { outDir, size: { outscale: 2 } });
+    assert.deepEqual([s.done, s.failed, s.results[0]!.width], [1, 0, 192]);
+  } finally {
+    model.dispose();
+  }
+});
