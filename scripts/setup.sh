@@ -23,7 +23,8 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
 
-# npm dependencies; the package's install script builds the addon (node-gyp) and the TypeScript.
+# npm dependencies; the package's install script builds the addon (node-gyp), its prepare script
+# the TypeScript (an installed package ships it built).
 npm ci --no-audit --no-fund
 
 # The main job on a bundled sample: ×4 of samples/chelsea-lr.png into out/ (the bicubic baseline

@@ -46,6 +46,7 @@ export interface ModelJson {
 }
 
 export class ModelFormatError extends Error {
+  readonly code = 'VPDSR_MODEL_FORMAT';
   constructor(message: string) {
     super(message);
     this.name = 'ModelFormatError';
