@@ -63,8 +63,7 @@ export function checkPublicFile(file: string, role: 'unet' | 'autoencoder', pres
  * only for the model's keys, and only when the storages they view are about the size the model
  * needs (a few shared storages are normal; a small view of a huge storage is not).
  */
-function publicStateDict(file: string, model: { stateDict(): Map<string, Tensor> }, what: string): Map<string, Tensor> {
-  const raw = stateDictFrom(readCheckpoint(file, { loadData: 'lazy' }));
+function publicStateDict(file: string, raw: Map<string, RawTensor>, model: { stateDict(): Map<string, Tensor> }, what: string): Map<string, Tensor> {
   const own = model.stateDict();
   const problems: string[] = [];
   for (const k of raw.keys()) if (!own.has(k)) problems.push(`unexpected key ${printable(k)}`);
@@ -157,13 +156,17 @@ export function loadPublicModel(presetName: string, unetFile: string, vqFile: st
   checkPublicFile(vqFile, 'autoencoder', preset);
   const warn = opts.onWarning ?? ((m: string) => process.emitWarning(m));
   const json = presetModelJson(preset, opts.sources ?? [], 'vpdsr', opts);
+  // Both files' structure (every name, dtype and shape) is read before the networks are built,
+  // and without tensor bytes: a malformed or hostile file is refused at once.
+  const unetRaw = stateDictFrom(readCheckpoint(unetFile, { loadData: 'lazy' }));
+  const vqRaw = stateDictFrom(readCheckpoint(vqFile, { loadData: 'lazy' }));
   const unet = new UNetModelSwin(opts.unetConfig ?? RELEASED_UNET);
   let vq: VQModelTorch | undefined;
   try {
-    loadFrom(unetFile, publicStateDict(unetFile, unet, 'UNetModelSwin'), (sd) => unet.loadStateDict(sd, { onWarning: (m: string) => warn(`${unetFile}: ${m}`) }));
+    loadFrom(unetFile, publicStateDict(unetFile, unetRaw, unet, 'UNetModelSwin'), (sd) => unet.loadStateDict(sd, { onWarning: (m: string) => warn(`${unetFile}: ${m}`) }));
     vq = new VQModelTorch(opts.vqConfig ?? VQ_F4_CONFIG);
     const vqNet = vq;
-    loadFrom(vqFile, publicStateDict(vqFile, vq, 'VQ-f4 autoencoder'), (sd) => vqNet.loadStateDict(sd));
+    loadFrom(vqFile, publicStateDict(vqFile, vqRaw, vq, 'VQ-f4 autoencoder'), (sd) => vqNet.loadStateDict(sd));
   } catch (e) {
     unet.dispose();
     vq?.dispose();
