@@ -9,6 +9,10 @@
 // what makes leftovers safe to clean: a temporary whose process is gone (killed with SIGKILL, a
 // power cut) is removed the next time any vpdsr process writes into that folder. Temporaries of
 // this process are removed on SIGINT/SIGTERM and at exit.
+//
+// API: writeFileAtomic (sync, from bytes, text or an fd callback), writeFileAtomicAsync,
+// writeFolderAtomic (a folder filled by a callback: model folders, training checkpoints),
+// tempPathFor and removeStaleTemporaries (run automatically before each write).
 
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -35,7 +39,10 @@ const LEGACY_TEMP_RE = /^\..+\.(\d+)\.[0-9a-f]{8,12}\.(tmp|old)$/;
 
 /** Temporaries of this process still on disk, removed on a signal or at exit. */
 const live = new Set<string>();
-let hooked = false;
+let exitHooked = false;
+let signalsHooked = false;
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+const SIGNAL_GRACE_MS = 100;
 
 function cleanupLive(): void {
   for (const p of live) {
@@ -45,27 +52,48 @@ function cleanupLive(): void {
 }
 
 function onSignal(sig: NodeJS.Signals): void {
+  // Another listener (a CLI's graceful shutdown) owns this signal: it lets the writes in flight
+  // finish, and the exit hook removes what is left.
+  if (process.listenerCount(sig) > 1) return;
+  // Otherwise keep the signal's default meaning: remove our temporaries, then end by the signal
+  // (exit status 128 + signal number).
   cleanupLive();
-  // When this is the only listener, keep the default meaning of the signal: the process ends by
-  // it (exit status 128 + signal). Otherwise another listener owns the shutdown, and the exit
-  // hook removes what is left.
-  if (process.listenerCount(sig) === 1) {
-    process.removeListener(sig, onSignal);
-    process.kill(process.pid, sig);
-  }
+  unhookSignals();
+  process.kill(process.pid, sig);
 }
 
+function unhookSignals(): void {
+  if (!signalsHooked) return;
+  signalsHooked = false;
+  for (const sig of SIGNALS) process.removeListener(sig, onSignal);
+}
+
+/**
+ * Listeners are installed only while a temporary exists, so the signals keep their default
+ * (immediate) effect the rest of the time. A signal that arrives during a synchronous write is
+ * handled when the event loop next polls; the listeners are therefore removed a short while after
+ * the last temporary is gone (a ref'd timer, which also keeps a process that is about to end
+ * polling that long: a setImmediate was measured to let the pending signal be dropped), so such
+ * a signal still ends the process as it would have.
+ */
 function track(p: string): void {
   live.add(p);
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', cleanupLive);
-  // Signals reach only the main thread; a worker's temporaries are cleaned at its exit.
-  if (isMainThread) for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, onSignal);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on('exit', cleanupLive);
+  }
+  // Signals reach only the main thread; a worker's temporaries are removed at its exit.
+  if (!signalsHooked && isMainThread) {
+    signalsHooked = true;
+    for (const sig of SIGNALS) process.on(sig, onSignal);
+  }
 }
 
 function untrack(p: string): void {
   live.delete(p);
+  if (live.size === 0 && signalsHooked) {
+    setTimeout(() => { if (live.size === 0) unhookSignals(); }, SIGNAL_GRACE_MS);
+  }
 }
 
 /** A fresh temporary path next to `target`, naming this host and process. */
