@@ -129,6 +129,15 @@ export function writeBombs(dir: string, which?: string[]): Record<string, Bomb> 
     const pkl = w.stop().bytes();
     put('deepList', 'deep-list.pth', buildZip([{ name: 'archive/data.pkl', data: pkl }, { name: 'archive/version', data: Buffer.from('3\n') }]), 'lists nested a million deep');
   }
+  if (want('pickleFlood')) {
+    // 60 MiB of EMPTY_LIST opcodes, deflated to 60 KB: one JS array per byte.
+    const n = 60 << 20;
+    const pkl = Buffer.alloc(n + 3, 0x5d);
+    pkl[0] = 0x80;
+    pkl[1] = 2;
+    pkl[n + 2] = 0x2e;
+    put('pickleFlood', 'pickle-flood.pth', buildZip([{ name: 'archive/data.pkl', data: pkl, deflate: true }, { name: 'archive/version', data: Buffer.from('3\n') }]), 'a pickle of 60 million empty lists');
+  }
   if (want('manyTensors')) {
     // 200 000 one-element tensors in a valid safetensors file.
     const n = 200_000;

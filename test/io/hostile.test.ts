@@ -108,6 +108,11 @@ test('deep nesting: a 30 000-deep module chain is walked iteratively; a million 
   refused(bounded('inspect', [bombs.bytesKey!.file]), bombs.bytesKey!.file, /dict key is not a str/);
 });
 
+test('a pickle that makes an object per byte is stopped before the heap fills', () => {
+  const f = bombs.pickleFlood!.file;
+  refused(bounded('inspect', [f]), f, /the pickle makes more than \d+ values \(the limit for a pickle\)/);
+});
+
 test('many tensors: 200 000 tensors are listed', () => {
   const f = bombs.manyTensors!.file;
   const r = bounded('inspect', [f]);

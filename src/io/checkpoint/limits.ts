@@ -11,9 +11,15 @@ function mib(name: string, fallback: number): number {
   return v * 2 ** 20;
 }
 
+const maxPickleBytes = mib('VPDSR_MAX_PICKLE_MB', 64);
+
 export const CHECKPOINT_LIMITS = {
   /** A pickle (data.pkl, constants.pkl, a legacy file's object): about 200 bytes per tensor. */
-  maxPickleBytes: mib('VPDSR_MAX_PICKLE_MB', 64),
+  maxPickleBytes,
+  /** Values one pickle may make (a real one makes about one per 10 bytes; each costs 30-60 bytes of heap). */
+  maxPickleValues: Math.floor(maxPickleBytes / 8),
+  /** Dense bytes that overlapping (expanded, stride-0) views of one file may stand for. */
+  maxOverlapBytes: mib('VPDSR_MAX_OVERLAP_MB', 256),
   /** One TorchScript source file under code/ (only its class headers are read). */
   maxCodeBytes: mib('VPDSR_MAX_CODE_MB', 16),
   /** Small text records: byteorder, version. */

@@ -7,6 +7,7 @@
 
 import { type RawTensor, type SafeDType, SAFE_ITEM_SIZE, numelOf } from './raw.js';
 import { PyExternal } from './pickle.js';
+import { CHECKPOINT_LIMITS } from './limits.js';
 
 /** The legacy storage classes torch.save names in its persistent ids, by element type. */
 export const STORAGE_DTYPES: Readonly<Record<string, SafeDType>> = {
@@ -110,8 +111,6 @@ export interface OverlapBudget {
   bytes: number;
 }
 
-/** Overlapping (expanded) views of one file may stand for at most this many dense bytes. */
-export const MAX_OVERLAP_BYTES = 256 * 2 ** 20;
 
 /**
  * Builds a tensor record after checking that every element of the view lies inside the storage;
@@ -136,8 +135,8 @@ export function makeTensor(storage: TorchStorage, storageOffset: number, shape: 
   if (numel > storage.numel) {
     const dense = numel * SAFE_ITEM_SIZE[storage.dtype];
     overlap.bytes += dense;
-    if (overlap.bytes > MAX_OVERLAP_BYTES) {
-      throw new Error(`view of ${numel} elements (size [${shape.join(', ')}], stride [${stride.join(', ')}]) overlaps itself: its ${storage.numel}-element storage cannot back it, and the file's overlapping views pass ${MAX_OVERLAP_BYTES} bytes when made dense`);
+    if (overlap.bytes > CHECKPOINT_LIMITS.maxOverlapBytes) {
+      throw new Error(`view of ${numel} elements (size [${shape.join(', ')}], stride [${stride.join(', ')}]) overlaps itself: its ${storage.numel}-element storage cannot back it, and the file's overlapping views pass ${CHECKPOINT_LIMITS.maxOverlapBytes} bytes when made dense`);
     }
   }
   return new TorchTensor(storage, storageOffset, shape, stride, requiresGrad, false);
