@@ -181,10 +181,11 @@ export function writeBombs(dir: string, which?: string[]): Record<string, Bomb> 
   return out;
 }
 
-// Run as a script: write every case into the folder named on the command line.
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
-  const dir = process.argv[2];
-  if (!dir) throw new Error('usage: node bombs.js DIR [CLASS...]');
+// Run as a script: write every case into the folder named on the command line. (The test runner
+// also loads this file, with no argument: then it does nothing.)
+const scriptDir = process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname) ? process.argv[2] : undefined;
+if (scriptDir) {
+  const dir = scriptDir;
   fs.mkdirSync(dir, { recursive: true });
   const r = writeBombs(dir, process.argv.length > 3 ? process.argv.slice(3) : undefined);
   for (const [k, b] of Object.entries(r)) process.stdout.write(`${k}\t${b.file}\t${fs.statSync(b.file).size}\t${b.what}\n`);
