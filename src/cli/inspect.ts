@@ -154,6 +154,14 @@ export function formatInspect(r: InspectReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The report as JSON. JSON.stringify escapes C0 controls but leaves DEL, the C1 controls (CSI is
+ * one) and bidi marks raw; they can only occur inside strings, where \uXXXX is equivalent.
+ */
+export function inspectJson(r: InspectReport): string {
+  return JSON.stringify(r, null, 2).replace(/[\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function registerInspect(program: Command): void {
   program
     .command('inspect')
@@ -163,6 +171,6 @@ export function registerInspect(program: Command): void {
     .action((file: string, opts: { json?: boolean }) => {
       // A refused or corrupt file throws a one-line CheckpointError; main prints it and exits 1.
       const report = inspectCheckpoint(file);
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
+      process.stdout.write(opts.json ? `${inspectJson(report)}\n` : formatInspect(report));
     });
 }

@@ -167,7 +167,7 @@ export function writeBombs(dir: string, which?: string[]): Record<string, Bomb> 
     put('hugeDeclared', 'huge-declared.pth', zip, 'a storage declared 2^40 elements over a 4-byte record');
   }
   if (want('escapes')) {
-    const tensors = { ['evil\x1b[2J\x1b]0;owned\x07\nforged: line']: { storageClass: 'FloatStorage', data: Buffer.alloc(4), numel: 1, size: [1], stride: [1] } };
+    const tensors = { ['evil\x1b[2J\x1b]0;owned\x07\nforged: line\u009b2J\u202e']: { storageClass: 'FloatStorage', data: Buffer.alloc(4), numel: 1, size: [1], stride: [1] } };
     put('escapes', 'escapes.pth', torchZip('archive', tensors), 'a tensor name with terminal escapes and a newline');
   }
   if (want('fakePng')) {

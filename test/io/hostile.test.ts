@@ -12,6 +12,7 @@ import { buildZip, tmpDir } from './fixtures.js';
 import { bigStateDictPickle, deflatedZeros, writeBombs } from './bombs.js';
 import { tinyUnetParam } from './hostile-widths.js';
 import { parseClasses } from '../../src/io/checkpoint/torchscript.js';
+import { inspectCheckpoint, inspectJson } from '../../src/cli/inspect.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'hostile-child.js');
 const MAX_RSS_KB = 1024 * 1024; // 1 GiB
@@ -142,9 +143,12 @@ test('tensor names cannot drive the terminal: inspect and convert escape control
   const r = bounded('inspect', [f]);
   assert.equal(r.ok, true, r.message);
   assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(r.output), 'no control characters but newlines in the text output');
-  assert.match(r.output, /^ {2}evil\\x1b\[2J\\x1b\]0;owned\\x07\\nforged: line +F32 +\[1\]$/m);
+  assert.match(r.output, /^ {2}evil\\x1b\[2J\\x1b\]0;owned\\x07\\nforged: line\\x9b2J\\u202e +F32 +\[1\]$/m);
+  const json = inspectJson(inspectCheckpoint(f));
+  assert.ok(!/[\u0000-\u001f\u007f-\u009f\u202e]/.test(json.replace(/\n/g, '')), 'no raw control characters in --json either');
+  assert.equal((JSON.parse(json) as { tensors: { name: string }[] }).tensors[0]!.name, 'evil\x1b[2J\x1b]0;owned\x07\nforged: line\u009b2J\u202e');
   assert.ok(!/^forged/m.test(r.output), 'no forged line');
   const c = bounded('convert', [f, f, tmpDir()]);
   assert.equal(c.ok, false);
-  assert.match(c.message, /unexpected key evil\\x1b\[2J\\x1b\]0;owned\\x07\\nforged: line/);
+  assert.match(c.message, /unexpected key evil\\x1b\[2J\\x1b\]0;owned\\x07\\nforged: line\\x9b2J\\u202e/);
 });
