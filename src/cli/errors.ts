@@ -2,6 +2,7 @@
 // uses these: throw UsageError (or let an OptionError from the api through) for a bad flag, and
 // return one of EXIT's codes from the action.
 import { OptionError } from '../api/errors.js';
+import { printable } from '../io/printable.js';
 import { parseOptions, type ParseContext, type z } from '../api/options.js';
 
 /** The documented exit codes of every vpdsr command. */
@@ -30,10 +31,13 @@ let debug = process.env.VPDSR_DEBUG === '1';
 export function setDebug(v: boolean): void { debug = v; }
 export function isDebug(): boolean { return debug; }
 
-/** One line for a user: the message's first line, without "Error:" noise. */
+/**
+ * One line for a user: the message's first line, without "Error:" noise, with control characters
+ * escaped (messages quote names from files, which must not drive the terminal).
+ */
 export function oneLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n')[0]!.trim();
+  return printable(msg.split('\n')[0]!.trim());
 }
 
 export function reportError(e: unknown): void {

@@ -191,7 +191,10 @@ export function copy_(dst: Tensor, src: Tensor): void {
   callInplace('copy_', '', [T('copy_', 'self', dst), T('copy_', 'src', src)]);
 }
 export function zero_(x: Tensor): void { callInplace('zero_', '', [T('zero_', 'input', x)]); }
-export function fill_(x: Tensor, v: number): void { callInplace('fill_', 'Scalar', [T('fill_', 'input', x), c.num('fill_', 'value', v)]); }
+export function fill_(x: Tensor, v: number): void {
+  T('fill_', 'input', x);
+  callInplace('fill_', 'Scalar', [x, c.fitsDType('fill_', 'value', c.num('fill_', 'value', v), x.dtype)]);
+}
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   T('maskedFill', 'input', x); T('maskedFill', 'mask', mask);
   if (mask.dtype !== 'bool') throw new c.ArgumentError('maskedFill', 'mask', `must be a bool tensor, got ${mask.dtype}`);
