@@ -5,3 +5,4 @@ export * from './tokenizer.js';
 export * from './load.js';
 export * from './preprocess.js';
 export * from './clipiqa.js';
+export * from './encode.js';

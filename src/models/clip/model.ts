@@ -20,7 +20,7 @@ export type PosEmbeddingMode = 'native' | 'interpolate' | 'none';
 /** clip/model.py LayerNorm: computes in float32 and casts back (matters for bf16/fp16 towers). */
 export class LayerNorm extends NNLayerNorm {
   override forward(x: Tensor): Tensor {
-    if (x.dtype === 'float32') return super.forward(x);
+    if (x.dtype !== 'bfloat16' && x.dtype !== 'float16') return super.forward(x);
     return torch.scope(() => super.forward(x.float()).to({ dtype: x.dtype }));
   }
 }
