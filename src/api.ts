@@ -172,3 +172,4 @@ export async function upscale(input: UpscaleInput, options: UpscaleOptions = {})
     if (owned) model.dispose();
   }
 }
+export * as clip from './models/clip/index.js';
