@@ -28,6 +28,7 @@ export { COLOR_FIXES, type ColorFix } from './api/colorfix.js';
 export { EXT_CHOICES, type ExtChoice } from './api/naming.js';
 export { expandInputs } from './api/inputs.js';
 export { runBatch, type BatchSummary, type ItemResult, type JobOptions } from './api/runner.js';
+export * as clip from './models/clip/index.js';
 
 /** What sharp instances offer that is used here (so sharp stays an implementation detail). */
 export interface SharpLike {
@@ -172,4 +173,3 @@ export async function upscale(input: UpscaleInput, options: UpscaleOptions = {})
     if (owned) model.dispose();
   }
 }
-export * as clip from './models/clip/index.js';
