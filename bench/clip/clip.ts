@@ -38,12 +38,15 @@ function tower(name: string, dtype: string): CLIP {
   return dtype === 'bf16' ? toBFloat16(m) : m;
 }
 
-function timeVpdsr(m: CLIP, pass: string, batch: number, iters: number): number[] {
+interface Timed { times: number[]; cpu: number[] }
+
+/** Wall and process CPU seconds of each timed run (the first run warms up and is not kept). */
+function timeVpdsr(m: CLIP, pass: string, batch: number, iters: number): Timed {
   const x = torch.keep(torch.randn([batch, 3, 224, 224], { generator: new torch.Generator(1) }).to({ dtype: m.dtype }));
-  const times: number[] = [];
+  const times: number[] = [], cpu: number[] = [];
   try {
     for (let i = 0; i <= iters; i++) {
-      const t0 = performance.now();
+      const t0 = performance.now(), c0 = process.cpuUsage();
       torch.scope(() => {
         if (pass === 'fwd') torch.noGrad(() => m.visualForward(x).embedding);
         else {
@@ -51,12 +54,13 @@ function timeVpdsr(m: CLIP, pass: string, batch: number, iters: number): number[
           m.visualForward(xi).embedding.float().sum().backward();
         }
       });
-      if (i > 0) times.push((performance.now() - t0) / 1000);
+      const c = process.cpuUsage(c0);
+      if (i > 0) { times.push((performance.now() - t0) / 1000); cpu.push((c.user + c.system) / 1e6); }
     }
   } finally {
     x.dispose();
   }
-  return times;
+  return { times, cpu };
 }
 
 class TorchRef {
@@ -66,11 +70,12 @@ class TorchRef {
     this.proc = spawn(python, [path.join(repo, 'bench', 'clip', 'torch_ref.py'), modelPy, String(threads)], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
     this.lines = createInterface({ input: this.proc.stdout! })[Symbol.asyncIterator]();
   }
-  async run(cmd: object): Promise<number[]> {
+  async run(cmd: object): Promise<Timed> {
     this.proc.stdin!.write(JSON.stringify(cmd) + '\n');
     const r = await this.lines.next();
     if (r.done) throw new Error('torch_ref.py ended early');
-    return (JSON.parse(r.value) as { times_s: number[] }).times_s;
+    const o = JSON.parse(r.value) as { times_s: number[]; cpu_s: number[] };
+    return { times: o.times_s, cpu: o.cpu_s };
   }
   close(): void { this.proc.stdin!.end(); }
 }
@@ -93,7 +98,9 @@ async function main(): Promise<void> {
   else if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) why = `no torch in ${python}`;
   else ref = new TorchRef(python, modelPy, threads);
   emit({ bench: 'clip', start: new Date().toISOString(), cpu: os.cpus()[0]?.model, cores: os.cpus().length, threads, batch, iters, load: load(), pytorch: ref ? modelPy : `skipped: ${why}` });
-  const rows: { tower: string; dtype: string; pass: string; vpdsr: number; pytorch?: number }[] = [];
+  // img/s from the median wall time; img per CPU-second from the median process CPU time (steadier
+  // on a loaded machine: time spent waiting for a core does not count)
+  const rows: { tower: string; dtype: string; pass: string; vpdsr: number; vpdsrCpu: number; pytorch?: number; pytorchCpu?: number }[] = [];
   try {
     for (const t of towers) {
       for (const dtype of dtypes) {
@@ -101,12 +108,14 @@ async function main(): Promise<void> {
         try {
           for (const pass of passes) {
             const tv = timeVpdsr(m, pass, batch, iters);
-            const row: (typeof rows)[number] = { tower: t, dtype, pass, vpdsr: batch / median(tv) };
-            const rec: Record<string, unknown> = { bench: 'clip', tower: t, dtype, pass, batch, vpdsr_times_s: tv.map((v) => +v.toFixed(3)), vpdsr_img_s: +row.vpdsr.toFixed(3) };
+            const row: (typeof rows)[number] = { tower: t, dtype, pass, vpdsr: batch / median(tv.times), vpdsrCpu: batch / median(tv.cpu) };
+            const r3 = (v: number): number => +v.toFixed(3);
+            const rec: Record<string, unknown> = { bench: 'clip', tower: t, dtype, pass, batch, threads, vpdsr_times_s: tv.times.map(r3), vpdsr_cpu_s: tv.cpu.map(r3), vpdsr_img_s: r3(row.vpdsr), vpdsr_img_per_cpu_s: r3(row.vpdsrCpu) };
             if (ref) {
               const tt = await ref.run({ tower: t, dtype, pass, batch, iters });
-              row.pytorch = batch / median(tt);
-              Object.assign(rec, { pytorch_times_s: tt.map((v) => +v.toFixed(3)), pytorch_img_s: +row.pytorch.toFixed(3), ratio: +(row.vpdsr / row.pytorch).toFixed(3) });
+              row.pytorch = batch / median(tt.times);
+              row.pytorchCpu = batch / median(tt.cpu);
+              Object.assign(rec, { pytorch_times_s: tt.times.map(r3), pytorch_cpu_s: tt.cpu.map(r3), pytorch_img_s: r3(row.pytorch), pytorch_img_per_cpu_s: r3(row.pytorchCpu), ratio: r3(row.vpdsr / row.pytorch), ratio_cpu: r3(row.vpdsrCpu / row.pytorchCpu) });
             }
             rec.load = load();
             rows.push(row);
@@ -120,8 +129,9 @@ async function main(): Promise<void> {
   } finally {
     ref?.close();
   }
-  console.error('\n| tower | dtype | pass | vpdsr img/s | PyTorch img/s | ratio |\n| --- | --- | --- | --- | --- | --- |');
-  for (const r of rows) console.error(`| ${r.tower} | ${r.dtype} | ${r.pass} | ${r.vpdsr.toFixed(2)} | ${r.pytorch?.toFixed(2) ?? '–'} | ${r.pytorch ? (r.vpdsr / r.pytorch).toFixed(2) : '–'} |`);
+  console.error(`\n${threads} thread(s), batch ${batch}, median of ${iters}\n| tower | dtype | pass | vpdsr img/s | PyTorch img/s | ratio | vpdsr img/CPU-s | PyTorch img/CPU-s | ratio (CPU) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+  const f = (v: number | undefined): string => (v === undefined ? '–' : v.toFixed(2));
+  for (const r of rows) console.error(`| ${r.tower} | ${r.dtype} | ${r.pass} | ${f(r.vpdsr)} | ${f(r.pytorch)} | ${r.pytorch ? f(r.vpdsr / r.pytorch) : '–'} | ${f(r.vpdsrCpu)} | ${f(r.pytorchCpu)} | ${r.pytorchCpu ? f(r.vpdsrCpu / r.pytorchCpu) : '–'} |`);
   console.error(`load ${load()}`);
 }
 

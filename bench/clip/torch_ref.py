@@ -1,7 +1,7 @@
 # The PyTorch side of bench/clip: upstream CLIP image towers (openai/CLIP clip/model.py, loaded
 # from a checkout given on the command line, never copied here), random weights, timed on request.
 # Protocol: one JSON command per stdin line {"tower", "dtype", "pass", "batch", "iters"}; one JSON
-# result per stdout line {"times_s": [...]}. Run by bench/clip/clip.ts, not by hand.
+# result per stdout line {"times_s": [...], "cpu_s": [...]} (wall and process CPU seconds). Run by bench/clip/clip.ts, not by hand.
 #   /usr/bin/python3 bench/clip/torch_ref.py /path/to/CLIP/clip/model.py THREADS
 import importlib.util, json, sys, time
 import torch
@@ -43,9 +43,9 @@ for line in sys.stdin:
     m = tower(cmd['tower'], cmd['dtype'])
     dt = torch.bfloat16 if cmd['dtype'] == 'bf16' else torch.float32
     x = torch.randn(cmd['batch'], 3, 224, 224).to(dt)
-    times = []
+    times, cpu = [], []
     for i in range(cmd['iters'] + 1):  # the first run warms up
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if cmd['pass'] == 'fwd':
             with torch.no_grad():
                 m(x)
@@ -54,4 +54,5 @@ for line in sys.stdin:
             m(xi).float().sum().backward()
         if i > 0:
             times.append(time.perf_counter() - t0)
-    print(json.dumps({'times_s': times}), flush=True)
+            cpu.append(time.process_time() - c0)
+    print(json.dumps({'times_s': times, 'cpu_s': cpu}), flush=True)
