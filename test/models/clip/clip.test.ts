@@ -197,6 +197,19 @@ test('file preprocessing is CLIP _transform on the decoded pixels; bad input is 
   }
 });
 
+test('RGBA and LA images resize in premultiplied alpha, as Pillow does, before convert("RGB")', () => {
+  const ref = JSON.parse(fs.readFileSync(fixture('alpha-resize.json'), 'utf8')) as Record<string, { input: number[]; height: number; width: number; channels: number; n_px: number; resized: number[]; rgb: number[] }>;
+  for (const [mode, r] of Object.entries(ref)) {
+    const s = clipPreprocessU8({ data: Uint8Array.from(r.input), height: r.height, width: r.width, channels: r.channels }, r.n_px);
+    try {
+      assert.deepEqual([...s.resized.data], r.resized, `${mode} resized`);
+      assert.deepEqual([...s.rgb.data], r.rgb, `${mode} rgb`);
+    } finally {
+      s.pixelValues.dispose();
+    }
+  }
+});
+
 test('tokenizer: html.unescape rules, round trip, truncation and refusals', () => {
   assert.equal(htmlUnescape('&amp;lt; &amp &notit; &#x263A; &#0; &#128; &#xD800; &#1114112;'), '&lt; & ¬it; ☺ \uFFFD € \uFFFD \uFFFD');
   const tok = new SimpleTokenizer();
