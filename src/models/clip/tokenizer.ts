@@ -35,9 +35,10 @@ export function bytesToUnicode(): string[] {
   return out;
 }
 
-// Python's str.isspace() characters (what `re`'s \s and str.strip() use on str).
+// Python's str.isspace() characters (what str.strip() removes), and the `regex` module's \s (the
+// Unicode White_Space property, which leaves out \x1c-\x1f) that whitespace_clean collapses.
 const PY_SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const WS_RUN = new RegExp(`[${PY_SPACE}]+`, 'gu');
+const WS_RUN = /\p{White_Space}+/gu;
 const WS_EDGES = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, 'gu');
 const pyStrip = (s: string): string => s.replace(WS_EDGES, '');
 

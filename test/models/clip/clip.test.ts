@@ -225,6 +225,13 @@ test('tokenizer: html.unescape rules, round trip, truncation and refusals', () =
   assert.throws(() => new SimpleTokenizer(path.join(tmpDir(), 'none.txt.gz')), /cannot read the BPE vocabulary .*none\.txt\.gz/);
 });
 
+test('tokenizer equals upstream SimpleTokenizer.encode on 400 random strings of many scripts, entities and blanks', () => {
+  const ref = JSON.parse(fs.readFileSync(fixture('tokenizer-fuzz.json'), 'utf8')) as { texts: string[]; ids: number[][] };
+  const tok = new SimpleTokenizer();
+  const bad = ref.texts.map((t, i) => [t, tok.encode(t), ref.ids[i]] as const).filter(([, a, b]) => JSON.stringify(a) !== JSON.stringify(b));
+  assert.equal(bad.length, 0, bad.slice(0, 3).map(([t, a, b]) => `${JSON.stringify(t)}: got ${JSON.stringify(a)}, expected ${JSON.stringify(b)}`).join('\n'));
+});
+
 test('clipiqaScore: pyiqa CLIP-IQA on a ModifiedResNet CLIP, any size, differentiable', () => {
   withModel(tinyClip({ ...TINY_RN, ...{ ...TINY_TEXT, context_length: 77, vocab_size: 49408 } }, 6), (m) => {
     const x = torch.rand([2, 3, 72, 88], { generator: new torch.Generator(2) }).requiresGrad_();
