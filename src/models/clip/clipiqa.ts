@@ -32,20 +32,10 @@ export interface ClipiqaDetail {
   probs: Tensor;
 }
 
-// The prompts' text features per model (they do not depend on the image).
-const textCache = new WeakMap<CLIP, Map<string, Tensor>>();
-
 function promptFeatures(model: CLIP, prompts: readonly string[]): { tokens: Tensor; features: Tensor } {
-  const key = JSON.stringify(prompts);
-  let byPrompts = textCache.get(model);
-  if (!byPrompts) { byPrompts = new Map(); textCache.set(model, byPrompts); }
   const tokens = tokenize(prompts, { contextLength: model.config.context_length });
-  let f = byPrompts.get(key);
-  if (!f || f.isDisposed) {
-    f = torch.keep(torch.noGrad(() => model.textForward(tokens).features.float()));
-    byPrompts.set(key, f);
-  }
-  return { tokens, features: torch.alias(f) };
+  const features = model.cachedTextFeatures(`clipiqa:${JSON.stringify(prompts)}`, () => model.textForward(tokens).features.float());
+  return { tokens, features };
 }
 
 function parse(images01: Tensor, opts: ClipiqaOptions): { mode: PosEmbeddingMode; prompts: readonly string[] } {

@@ -429,6 +429,7 @@ export class CLIP extends Module {
   text_projection: Tensor | null = null;
   logit_scale: Tensor;
   private attnMask: Tensor | null = null;
+  private readonly textCache = new Map<string, Tensor>();
 
   constructor(config: CLIPConfig) {
     super();
@@ -514,9 +515,28 @@ export class CLIP extends Module {
     });
   }
 
+  /**
+   * Text features that do not depend on the input (e.g. CLIP-IQA's prompts), computed once per key
+   * without gradients and owned by the model; call clearTextCache() after changing the weights.
+   */
+  cachedTextFeatures(key: string, compute: () => Tensor): Tensor {
+    let f = this.textCache.get(key);
+    if (!f || f.isDisposed) {
+      f = torch.keep(torch.noGrad(() => torch.scope(compute)));
+      this.textCache.set(key, f);
+    }
+    return torch.alias(f);
+  }
+
+  clearTextCache(): void {
+    for (const t of this.textCache.values()) t.dispose();
+    this.textCache.clear();
+  }
+
   override dispose(): void {
     this.attnMask?.dispose();
     this.attnMask = null;
+    this.clearTextCache();
     super.dispose();
   }
 }

@@ -241,6 +241,12 @@ test('clipiqaScore: pyiqa CLIP-IQA on a ModifiedResNet CLIP, any size, different
     assert.ok([...v].every((e) => e > 0 && e < 1), `scores ${v}`);
     s.sum().backward();
     assert.ok(x.grad!.isfinite().all().item() && x.grad!.abs().max().item() > 0);
+    // the prompts' features are cached on the model; the score does not change with the cache
+    const again = torch.noGrad(() => clipiqaScore(m, x));
+    m.clearTextCache();
+    const fresh = torch.noGrad(() => clipiqaScore(m, x));
+    assert.equal(maxAbs(again, s), 0);
+    assert.equal(maxAbs(fresh, s), 0);
     assert.throws(() => clipiqaScore(m, torch.zeros([1, 1, 64, 64])), /\[N, 3, H, W\]/);
     assert.throws(() => clipiqaScore(m, torch.zeros([1, 3, 64, 64]), { prompts: ['only one'] }), /even-length/);
   });
