@@ -55,12 +55,13 @@ export function clipiqaScoreDetailed(model: CLIP, images01: Tensor, opts: Clipiq
   const { mode, prompts } = parse(images01, opts);
   if (!model.hasVision || !model.hasText) throw new Error('clipiqa: the CLIP model needs both its image and text towers');
   return torch.scope(() => {
-    const mean = torch.tensor([...CLIP_MEAN], { dtype: images01.dtype }).reshape(1, 3, 1, 1);
-    const std = torch.tensor([...CLIP_STD], { dtype: images01.dtype }).reshape(1, 3, 1, 1);
+    const f = { dtype: images01.dtype, device: images01.device };
+    const mean = torch.tensor([...CLIP_MEAN], f).reshape(1, 3, 1, 1);
+    const std = torch.tensor([...CLIP_STD], f).reshape(1, 3, 1, 1);
     const x = images01.sub(mean).div(std);
     const imageFeatures = model.visualForward(x, { posEmbedding: mode }).embedding.float();
     const { tokens, features: textFeatures } = promptFeatures(model, prompts);
-    const logitsPerImage = model.logits(imageFeatures, textFeatures);
+    const logitsPerImage = model.logits(imageFeatures, textFeatures.to({ device: imageFeatures.device }));
     const n = images01.size(0);
     const probs = logitsPerImage.reshape(n, -1, 2).softmax(-1).select(2, 0);
     return { score: probs.mean(1, true), tokens, textFeatures, imageFeatures, logitsPerImage, probs };

@@ -70,7 +70,7 @@ export class MultiheadAttention extends Module {
 function attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): Tensor {
   const d = q.size(-1);
   let s = q.div(Math.sqrt(d)).matmul(k.transpose(-2, -1));
-  if (mask) s = s.add(mask.to({ dtype: s.dtype }));
+  if (mask) s = s.add(mask.to({ dtype: s.dtype, device: s.device }));
   return s.softmax(-1).matmul(v);
 }
 
@@ -473,7 +473,9 @@ export class CLIP extends Module {
     if (!(image instanceof Tensor) || image.isDisposed) throw new TypeError('CLIP image: must be a live Tensor');
     if (image.ndim !== 4 || image.size(1) !== 3) throw new RangeError(`CLIP image: expected [N, 3, H, W], got [${image.shape.join(', ')}]`);
     if (!torch.isFloating(image.dtype)) throw new TypeError(`CLIP image: expected a floating-point tensor, got ${image.dtype}`);
-    return this.visual.forward(image, opts);
+    const device = this.visual.conv1.weight.device;
+    if (image.device === device) return this.visual.forward(image, opts);
+    return torch.scope(() => this.visual!.forward(image.to({ device }), opts));
   }
 
   /** The text tower on token ids [N, context_length] (CLIP.encode_text). */
@@ -486,11 +488,12 @@ export class CLIP extends Module {
     return torch.scope(() => {
       const dtype = this.dtype;
       const n = tokens.size(0), w = this.config.transformer_width!;
+      tokens = tokens.to({ device: this.token_embedding!.weight.device });
       const x = this.token_embedding!.forward(tokens).to({ dtype }).add(this.positional_embedding!.to({ dtype }));
       const h = this.transformer!.forward(x, this.causalMask());
       const lnFinal = this.ln_final!.forward(h);
       const eotIndex = tokens.argmax(-1);
-      const rows = torch.arange(0, n, 1, { dtype: 'int64' }).mul(ctx).add(eotIndex);
+      const rows = torch.arange(0, n, 1, { dtype: 'int64', device: tokens.device }).mul(ctx).add(eotIndex);
       const pooled = lnFinal.reshape(n * ctx, w).indexSelect(0, rows);
       const features = pooled.matmul(this.text_projection!.to({ dtype }));
       return { features, lnFinal, eotIndex };

@@ -264,7 +264,8 @@ export function preprocessTensor(x: Tensor, opts: PreprocessTensorOptions): { re
     const resized = rh === h && rw === w ? torch.alias(x) : torch.interpolate(x, { size: [rh, rw], mode: 'bicubic', alignCorners: false, antialias: o.antialias });
     const [top, left] = centerCropOffsets(rh, rw, n);
     const cropped = resized.narrow(2, top, n).narrow(3, left, n);
-    const mean = torch.tensor([...o.mean], { dtype: x.dtype }).reshape(1, 3, 1, 1), std = torch.tensor([...o.std], { dtype: x.dtype }).reshape(1, 3, 1, 1);
+    const f = { dtype: x.dtype, device: x.device };
+    const mean = torch.tensor([...o.mean], f).reshape(1, 3, 1, 1), std = torch.tensor([...o.std], f).reshape(1, 3, 1, 1);
     return { resized, pixelValues: cropped.sub(mean).div(std) };
   });
 }
