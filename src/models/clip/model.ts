@@ -177,7 +177,7 @@ export interface VisualOutput {
   hidden?: Map<number, Tensor>;
   /** ResNet: layer1..layer4 outputs. */
   stages?: Tensor[];
-  /** The positional table used (resized when 'interpolate'). */
+  /** The resized positional table ('interpolate' only). */
   posEmbedding?: Tensor;
 }
 
@@ -473,6 +473,9 @@ export class CLIP extends Module {
     if (!(image instanceof Tensor) || image.isDisposed) throw new TypeError('CLIP image: must be a live Tensor');
     if (image.ndim !== 4 || image.size(1) !== 3) throw new RangeError(`CLIP image: expected [N, 3, H, W], got [${image.shape.join(', ')}]`);
     if (!torch.isFloating(image.dtype)) throw new TypeError(`CLIP image: expected a floating-point tensor, got ${image.dtype}`);
+    if (opts === null || typeof opts !== 'object') throw new TypeError('CLIP image: options must be an object');
+    if (opts.posEmbedding !== undefined && !['native', 'interpolate', 'none'].includes(opts.posEmbedding)) throw new RangeError(`CLIP image: posEmbedding must be 'native', 'interpolate' or 'none', got ${JSON.stringify(opts.posEmbedding)}`);
+    if (opts.blocks !== undefined && !Array.isArray(opts.blocks)) throw new TypeError('CLIP image: blocks must be an array of block indices');
     const device = this.visual.conv1.weight.device;
     if (image.device === device) return this.visual.forward(image, opts);
     return torch.scope(() => this.visual!.forward(image.to({ device }), opts));
