@@ -34,3 +34,4 @@ export type { TileMerge } from './models/tiling.js';
 export type { SamplerKind } from './models/presets.js';
 export { setNumThreads, getNumThreads, scope, keep, Tensor } from './engine/index.js';
 export { writeReport, ReportError, type ReportInput, type ReportMethod, type ReportImage, type WriteReportOptions } from './metrics/report/html.js';
+export * as clip from './models/clip/index.js';

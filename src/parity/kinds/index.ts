@@ -8,3 +8,4 @@ import './data-resize.js';
 import './data-color.js';
 import './data-degradation.js';
 import './iqa.js';
+import './clip.js';
