@@ -7,3 +7,4 @@ import './models-e2e.js';
 import './data-resize.js';
 import './data-color.js';
 import './data-degradation.js';
+import './lpips.js';
