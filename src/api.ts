@@ -172,3 +172,6 @@ export async function upscale(input: UpscaleInput, options: UpscaleOptions = {})
     if (owned) model.dispose();
   }
 }
+export { evaluate, EvaluateOptionsSchema, type EvaluateOptions, type EvalResult, type EvalProgress } from './api/evaluate.js';
+export { formatTable, formatJson, formatCsv } from './metrics/format.js';
+export { listMetrics, findMetric, type MetricDef } from './metrics/index.js';

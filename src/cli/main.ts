@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   degrade: async () => (await import('./degrade.js')).registerDegrade,
   doctor: async () => (await import('./doctor.js')).registerDoctor,
   parity: async () => (await import('./parity.js')).registerParity,
+  eval: async () => (await import('./eval.js')).registerEval,
 };
 
 /** The subcommand named on the command line (first argument that is not an option), if any. */
