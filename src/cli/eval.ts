@@ -6,6 +6,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import cliProgress from 'cli-progress';
 import { evaluate, parseEvaluateOptions, type EvalResult } from '../api/evaluate.js';
+import { runEvaluation, EvalError } from '../metrics/run.js';
+import { weightsDir } from '../metrics/weights.js';
 import { OptionError } from '../api/errors.js';
 import { formatCsv, formatJson, formatTable } from '../metrics/format.js';
 import { listMetrics } from '../metrics/index.js';
@@ -121,4 +123,27 @@ export function registerEval(program: Command): void {
     .action(async (o: EvalFlags) => {
       process.exitCode = await runEval(o);
     });
+}
+
+/**
+ * `upscale --eval HR_DIR`: the eval table for the outputs of this batch (written or kept), with the
+ * default metrics and VPDSR_WEIGHTS. Returns 1 when the evaluation cannot run or an image failed.
+ */
+export async function evalUpscaleOutputs(outDir: string, outputs: string[], hrDir: string, quiet?: boolean): Promise<number> {
+  if (outputs.length === 0) { process.stderr.write('vpdsr: --eval: no outputs to evaluate\n'); return 1; }
+  const progress = evalProgressBar(quiet);
+  const warn = (l: string): void => { progress.stop(); process.stderr.write(`vpdsr: warning: ${l}\n`); };
+  try {
+    const r = await runEvaluation({
+      sr: [{ name: path.basename(path.resolve(outDir)), dir: outDir, files: outputs }], hr: hrDir,
+      weightsDir: weightsDir(), device: 'cpu', batchSize: 4, onWarning: warn, onProgress: progress.onProgress,
+    });
+    progress.stop();
+    process.stdout.write(formatTable(r));
+    return r.errors.length > 0 ? 1 : 0;
+  } catch (e) {
+    progress.stop();
+    if (e instanceof EvalError) { process.stderr.write(`vpdsr: --eval: ${e.message}\n`); return 1; }
+    throw e;
+  }
 }

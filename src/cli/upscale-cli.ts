@@ -22,7 +22,7 @@ export interface UpscaleFlags {
   model?: string; preset?: string; unet?: string; vq?: string; sampler?: string; steps?: string;
   seed?: string; tile?: string; tileOverlap?: string; tileMerge?: string; device: string; threads?: string; dtype?: string;
   suffix?: string; ext?: string; quality?: string; outscale?: string; width?: string; height?: string;
-  stripMetadata?: boolean; maxMemory?: string; colorFix?: string; overwrite?: boolean; quiet?: boolean;
+  stripMetadata?: boolean; maxMemory?: string; colorFix?: string; overwrite?: boolean; quiet?: boolean; eval?: string;
 }
 
 function int(flag: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
@@ -127,6 +127,7 @@ export function registerUpscale(program: Command): void {
     .option('--strip-metadata', 'drop EXIF and ICC (default: kept)')
     .option('--overwrite', 'replace existing outputs (default: skip them)')
     .option('-q, --quiet', 'no progress bars or per-image lines (failures are still reported)')
+    .option('--eval <hr_dir>', 'after the batch, print the eval table of the outputs against this ground truth')
     .addHelpText('after', '\nExample:\n  vpdsr upscale -i samples/chelsea-lr.png -o out --model bicubic\n  vpdsr upscale -i "photos/*.jpg" -o out --model models/sinsr --outscale 2 --ext webp --quality 90')
     .action(async (o: UpscaleFlags) => {
       process.exitCode = await runUpscale(o);
@@ -200,5 +201,6 @@ export async function runUpscale(o: UpscaleFlags): Promise<number> {
   summary.failed += missing.length;
   progress.finish(summary);
   if (summary.aborted) return exitCode;
-  return summary.failed > 0 ? 1 : 0;
+  const evalCode = o.eval === undefined ? 0 : await (await import('./eval.js')).evalUpscaleOutputs(job.outDir, summary.results.flatMap((r) => (r.output ? [r.output] : [])), o.eval, quiet);
+  return summary.failed > 0 || evalCode !== 0 ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 // Scores folders of SR outputs: pairs them with the ground truth by key, reads each pair as 8-bit
 // RGB (/255), runs every metric on batches of same-sized images and averages per metric. The
 // options arrive checked (src/api/evaluate.ts); this layer trusts them.
+import path from 'node:path';
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
 import { readRgb8 } from '../data/dataset.js';
@@ -10,7 +11,8 @@ import { resolveWeights } from './weights.js';
 import { keyedFolder, type KeyedImage } from './pairing.js';
 
 export interface EvalSpec {
-  sr: { name: string; dir: string }[];
+  /** Methods: a folder each; `files` (absolute paths inside it) limits a method to those images. */
+  sr: { name: string; dir: string; files?: string[] }[];
   hr?: string;
   lr?: string;
   metrics?: string[];
@@ -94,8 +96,10 @@ export async function runEvaluation(spec: EvalSpec): Promise<EvalResult> {
   const methodsIn: { name: string; dir: string; pairs: Pair[] }[] = [];
   for (const m of spec.sr) {
     const srMap = await keyedFolder(m.dir, '--sr').catch((e: Error) => { throw new EvalError(e.message); });
+    const only = m.files ? new Set(m.files.map((f) => path.resolve(f))) : undefined;
     const pairs: Pair[] = [];
     for (const [id, img] of srMap) {
+      if (only && !only.has(img.path)) continue;
       const hr = hrMap?.get(id);
       if (hrMap && !hr) throw new EvalError(`--sr ${m.dir}: ${img.name} has no ground truth with key ${img.key} in ${spec.hr}`);
       pairs.push({ sr: img, hr });
@@ -116,7 +120,6 @@ export async function runEvaluation(spec: EvalSpec): Promise<EvalResult> {
         skipped.push({ id: def.id, reason: `${def.id}: ${(e as Error).message.split('\n')[0]}` });
       }
     }
-    for (const s of skipped) warn(`skipped ${s.reason}`);
 
     const errors: string[] = [];
     const methods: MethodScores[] = [];
