@@ -4,6 +4,7 @@ import './defs/ssim.js';
 import './defs/niqe.js';
 import './defs/lpips.js';
 import './defs/dists.js';
+import './defs/fid.js';
 
 export { findMetric, listMetrics, registerMetric, type MetricDef, type MetricInstance, type MetricContext, type WeightFile } from './registry.js';
 export { weightsDir, resolveWeights, assetPath } from './weights.js';

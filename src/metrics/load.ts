@@ -2,13 +2,13 @@
 // named in every error.
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
-import { readCheckpoint, stateDictFrom } from '../io/checkpoint/index.js';
+import { readCheckpoint, sniffFormat, stateDictFrom } from '../io/checkpoint/index.js';
 import { rawToTensor, loadSafetensors } from '../io/checkpoint/tensors.js';
 
 /** Every tensor of a checkpoint as float32 (torch.save zip or legacy, or safetensors). */
 export function loadStateDictFile(file: string): Map<string, Tensor> {
   try {
-    if (/\.safetensors$/i.test(file)) return loadSafetensors(file);
+    if (sniffFormat(file) === 'safetensors') return loadSafetensors(file);
     const sd = stateDictFrom(readCheckpoint(file));
     return torch.scope(() => {
       const out = new Map<string, Tensor>();

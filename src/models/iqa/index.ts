@@ -3,3 +3,4 @@ export { AlexNetSlices, Vgg16Slices, vgg16L2Stages } from './backbones.js';
 export { MaxPool2d, L2pooling, mapFeatures } from './layers.js';
 export { LPIPS, NetLinLayer, ScalingLayer, normalizeTensor, type LpipsOutput } from './lpips.js';
 export { DISTS } from './dists.js';
+export { FIDInceptionV3, BasicConv2d } from './inception.js';
