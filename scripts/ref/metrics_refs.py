@@ -20,6 +20,9 @@ import torch
 import torchvision
 from PIL import Image
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pyiqa_tree import load_pyiqa  # noqa: E402
+
 SEEDS = {'alexnet': 1001, 'vgg16': 1002, 'inception': 1003}
 NAMES = ['Canon_001', 'Canon_002', 'Nikon_003', 'Nikon_010']
 PAIR_NAMES = NAMES[:3]
@@ -45,31 +48,6 @@ def seeded_state(keys_shapes, seed):
             t = torch.randn(shape, generator=g) * 0.01
         out[k] = t
     return out
-
-
-def load_pyiqa(root):
-    """Imports pyiqa's arch modules without its package __init__ (which pulls in every model)."""
-    class Stub(types.ModuleType):
-        def __getattr__(self, n):
-            if n.startswith('__'):
-                raise AttributeError(n)
-            return Stub(self.__name__ + '.' + n)
-
-        def __call__(self, *a, **k):
-            raise RuntimeError('stub ' + self.__name__)
-    for name in ['cv2', 'tqdm', 'timm', 'einops', 'transformers', 'open_clip', 'facexlib', 'accelerate', 'lmdb', 'addict', 'icecream']:
-        try:
-            __import__(name)
-        except Exception:
-            sys.modules[name] = Stub(name)
-    hf = types.ModuleType('huggingface_hub')
-    hf.hf_hub_url = lambda *a, **k: 'https://invalid/' + '/'.join(map(str, a))
-    sys.modules['huggingface_hub'] = hf
-    for pkg, sub in [('pyiqa', ''), ('pyiqa.archs', '/archs'), ('pyiqa.utils', '/utils'), ('pyiqa.matlab_utils', '/matlab_utils')]:
-        m = types.ModuleType(pkg)
-        m.__path__ = [os.path.join(root, 'pyiqa') + sub]
-        sys.modules[pkg] = m
-    return {n: importlib.import_module('pyiqa.archs.' + n) for n in ['lpips_arch', 'dists_arch', 'inception', 'fid_arch']}
 
 
 def torchvision_features(ctor, seed):

@@ -59,3 +59,26 @@ export function fspecial(size: number, sigma: number, channels = 1): Tensor {
   const f = Float32Array.from(h, (v) => (sum !== 0 ? v / sum : v));
   return torch.scope(() => torch.fromTypedArray(f, [1, 1, size, size]).repeat([channels, 1, 1, 1]));
 }
+
+/**
+ * filter2(x, win, 'valid') (F.conv2d with one k×k window for every channel), as the k² taps summed
+ * over shifted slices. LibTorch's float64 convolution unfolds the image into a k²·H·W matrix first,
+ * which is slow and memory-bound here; this differs from it only in the order of the float64
+ * additions (~1e-16 relative).
+ */
+export function filterValid(x: Tensor, win: Tensor): Tensor {
+  return torch.scope(() => {
+    const k = win.size(-1);
+    const w = win.reshape([-1, k * k]).select(0, 0).to({ dtype: 'float64' }).toArray() as Float64Array;
+    const oh = x.size(-2) - k + 1, ow = x.size(-1) - k + 1;
+    const acc = torch.zeros([...x.shape.slice(0, -2), oh, ow], { dtype: x.dtype });
+    for (let i = 0; i < k; i++) {
+      const rows = x.narrow(-2, i, oh);
+      for (let j = 0; j < k; j++) {
+        const v = w[i * k + j]!;
+        if (v !== 0) torch.scope(() => acc.add_(rows.narrow(-1, j, ow), v));
+      }
+    }
+    return acc;
+  });
+}

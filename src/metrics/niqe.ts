@@ -3,7 +3,7 @@
 // matlab_utils.blockproc / nanmean / nancov), in float64 on the rounded YIQ luma.
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
-import { fspecial, toYChannel, type ColorSpace } from './color.js';
+import { filterValid, fspecial, toYChannel, type ColorSpace } from './color.js';
 import { imresizePyiqa } from './matlab-resize.js';
 
 /** The pristine multivariate Gaussian (MATLAB NIQE release): mean (36) and covariance (36 × 36), float64. */
@@ -57,9 +57,11 @@ function normalizeWithGauss(img: Tensor): Tensor {
   return torch.scope(() => {
     const kernel = fspecial(7, 7 / 6, 1).to({ dtype: img.dtype });
     // imfilter with ExactPadding2d(7, 'replicate'): 3 px each side.
-    const filt = (t: Tensor): Tensor => torch.conv2d(torch.pad(t, [3, 3, 3, 3], 'replicate'), kernel);
-    const mu = filt(img);
-    const std = filt(img.pow(2));
+    // Both filterings in one pass over the stacked images (shifted-slice sums, see filterValid).
+    const n = img.size(0);
+    const both = filterValid(torch.pad(torch.cat([img, img.pow(2)], 0), [3, 3, 3, 3], 'replicate'), kernel);
+    const mu = both.narrow(0, 0, n);
+    const std = both.narrow(0, n, n);
     const eps = img.dtype === 'float64' ? 2.220446049250313e-16 : 1.1920928955078125e-7;
     const sigma = std.sub(mu.pow(2)).abs().add(eps).sqrt();
     return img.sub(mu).div(sigma.add(1));

@@ -2,7 +2,7 @@
 // and as BasicSR does (basicsr/metrics/psnr_ssim.py calculate_ssim → _ssim).
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
-import { fspecial, toYChannel, type ColorSpace } from './color.js';
+import { filterValid, fspecial, toYChannel, type ColorSpace } from './color.js';
 import { basicsrY, cropBorder, cvGaussianWindow } from './basicsr.js';
 
 export interface SsimOptions {
@@ -19,12 +19,12 @@ function preprocess(x: Tensor, o: SsimOptions): Tensor {
   });
 }
 
-/** conv2d(t, win, groups=C) for each t, computed as one call on the tensors stacked along the batch. */
-function filterValid5(ts: Tensor[], win: Tensor, C: number): Tensor[] {
+/** filter2(t, win, 'valid') for each t, as one shifted-slice sum over the tensors stacked along the batch. */
+function filterValid5(ts: Tensor[], win: Tensor, _C: number): Tensor[] {
   return torch.scope(() => {
     const n = ts[0]!.size(0);
-    const out = torch.conv2d(torch.cat(ts, 0), win, null, { padding: 0, groups: C });
-    return ts.map((_, i) => out.narrow(0, i * n, n));
+    const acc = filterValid(torch.cat(ts, 0), win);
+    return ts.map((_, i) => acc.narrow(0, i * n, n));
   });
 }
 
