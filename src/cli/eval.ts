@@ -33,20 +33,36 @@ export async function writeTextAtomic(file: string, text: string): Promise<void>
   }
 }
 
+/** What the HTML report module receives (src/metrics/report/html.ts, `writeReport(file, input)`). */
+export interface ReportInput {
+  title?: string;
+  metrics: { id: string; lowerBetter: boolean }[];
+  methods: { name: string; dir: string; images: { key: string; name: string; path: string; values: Record<string, number | null> }[]; mean: Record<string, number | null> }[];
+  hr?: Record<string, string>;
+  lr?: Record<string, string>;
+}
+
+/** The report's input from an evaluation: image keys are the pairing keys used in hr / lr. */
+export function reportInput(r: EvalResult, title?: string): ReportInput {
+  const input: ReportInput = {
+    metrics: r.metrics.map((m) => ({ id: m.id, lowerBetter: m.lowerBetter })),
+    methods: r.methods.map((m) => ({ name: m.name, dir: m.dir, images: m.images.map((i) => ({ key: i.key, name: i.name, path: i.path, values: { ...i.values } })), mean: { ...m.mean } })),
+  };
+  if (title !== undefined) input.title = title;
+  if (r.hr) input.hr = r.hr;
+  if (r.lr) input.lr = r.lr;
+  return input;
+}
+
 /** The report writer lives in its own module, loaded only when --report is given. */
 async function writeHtmlReport(file: string, r: EvalResult, title?: string): Promise<void> {
   const spec = '../metrics/report/html.js';
-  let mod: { writeReport?: (f: string, input: unknown) => Promise<void> };
+  let mod: { writeReport?: (f: string, input: ReportInput) => Promise<void> };
   try { mod = (await import(spec)) as typeof mod; } catch (e) {
     throw new Error(`--report: the HTML report module cannot be loaded (${(e as Error).message.split('\n')[0]})`);
   }
   if (typeof mod.writeReport !== 'function') throw new Error('--report: the HTML report module has no writeReport()');
-  await mod.writeReport(file, {
-    title,
-    metrics: r.metrics.map((m) => ({ id: m.id, lowerBetter: m.lowerBetter })),
-    methods: r.methods.map((m) => ({ name: m.name, dir: m.dir, images: m.images.map((i) => ({ key: i.key, name: i.name, path: i.path, values: i.values })), mean: m.mean })),
-    hr: r.hr, lr: r.lr,
-  });
+  await mod.writeReport(file, reportInput(r, title));
 }
 
 /** Writes the requested files and returns the table; shared by `eval` and `upscale --eval`. */

@@ -13,6 +13,7 @@ import { evaluate, OptionError } from '../../src/api.js';
 import { pairingKey } from '../../src/metrics/pairing.js';
 import { readRgb8 } from '../../src/data/dataset.js';
 import { psnr } from '../../src/metrics/psnr.js';
+import { reportInput } from '../../src/cli/eval.js';
 import { cliPath, sharedDir } from '../helpers.js';
 
 const run = promisify(execFile);
@@ -81,6 +82,15 @@ test('evaluate(): pairs by key, values equal the metric functions, missing backb
   assert.equal(m.mean.ssim, vals.reduce((a, b) => a + b, 0) / vals.length);
   for (const id of ['psnr', 'ssim', 'niqe']) for (const im of m.images) assert.equal(typeof im.values[id], 'number');
   assert.equal(r.errors.length, 0);
+  // The HTML report's input: every image key finds its HR and LR file.
+  const ri = reportInput(r, 'RealSR crops');
+  assert.equal(ri.title, 'RealSR crops');
+  assert.deepEqual(ri.metrics, [{ id: 'psnr', lowerBetter: false }, { id: 'ssim', lowerBetter: false }, { id: 'niqe', lowerBetter: true }]);
+  for (const im of ri.methods[0]!.images) {
+    assert.match(ri.hr![im.key]!, /_HR\.png$/);
+    assert.match(ri.lr![im.key]!, /_LR4\.png$/);
+    assert.ok(path.isAbsolute(im.path) && im.path.endsWith(im.name));
+  }
 });
 
 test('evaluate(): without hr only no-reference metrics run; a reference metric asked for is skipped', async () => {
