@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference values for vpdsr's lpips, lpips_vgg, dists and fid metrics with random backbones.
+"""Reference values for vpdsr's lpips, lpips_vgg, dists and fid metrics with random backbones (and ssim_rgb).
 
 Runs pyiqa's own code (chaofengc/IQA-PyTorch at commit 01ae427f9afd66842031d3a7cb694dcad5b5cbb8,
 an unpacked tree given by --pyiqa; it is never part of vpdsr) on CPU with Debian's python3-torch
@@ -69,7 +69,7 @@ def main():
     ap.add_argument('--out', required=True)
     a = ap.parse_args()
     torch.set_num_threads(1)
-    mods = load_pyiqa(a.pyiqa)
+    mods = load_pyiqa(a.pyiqa, ('lpips_arch', 'dists_arch', 'inception', 'fid_arch', 'ssim_arch'))
     data = os.path.join(a.shared, 'data', 'realsr-x4')
 
     orig_alex, orig_vgg = torchvision.models.alexnet, torchvision.models.vgg16
@@ -89,6 +89,8 @@ def main():
         for mid, net in [('lpips', 'alex'), ('lpips_vgg', 'vgg')]:
             m = mods['lpips_arch'].LPIPS(net=net, version='0.1', pretrained_model_path=os.path.join(a.assets, 'lpips', 'v0.1', net + '.pth')).eval()
             out[mid] = {n: m(image(os.path.join(tmp, 'sr', n + '.png')), image(os.path.join(tmp, 'hr', n + '.png'))).item() for n in PAIR_NAMES}
+        ssim_rgb = mods['ssim_arch'].SSIM(test_y_channel=False)
+        out['ssim_rgb'] = {n: ssim_rgb(image(os.path.join(tmp, 'sr', n + '.png')), image(os.path.join(tmp, 'hr', n + '.png'))).item() for n in PAIR_NAMES}
         d = mods['dists_arch'].DISTS(pretrained_model_path=os.path.join(a.assets, 'dists', 'weights.pt')).eval()
         out['dists'] = {n: d(image(os.path.join(tmp, 'sr', n + '.png')), image(os.path.join(tmp, 'hr', n + '.png'))).item() for n in PAIR_NAMES}
 

@@ -18,7 +18,7 @@ interface Refs {
   seeds: Record<'alexnet' | 'vgg16' | 'inception', number>;
   crop_ltrb: [number, number, number, number];
   pair_names: string[]; fid_names: string[];
-  lpips: Record<string, number>; lpips_vgg: Record<string, number>; dists: Record<string, number>; fid: number;
+  lpips: Record<string, number>; lpips_vgg: Record<string, number>; dists: Record<string, number>; ssim_rgb: Record<string, number>; fid: number;
 }
 const refs = JSON.parse(readFileSync(path.join(repoRoot, 'test', 'fixtures', 'metrics', 'refs.json'), 'utf8')) as Refs;
 const DATA = path.join(sharedDir, 'data', 'realsr-x4');
@@ -68,13 +68,13 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const close = (got: number, want: number, rtol: number, atol: number): boolean => Math.abs(got - want) <= atol + rtol * Math.abs(want);
 
-test('lpips, lpips_vgg, dists and fid match pyiqa with the same random backbones', async () => {
-  const r = await evaluate({ sr: path.join(root, 'sr'), hr: path.join(root, 'hr'), metrics: 'lpips,lpips_vgg,dists,fid', weights: path.join(root, 'weights'), batchSize: 2 });
+test('lpips, lpips_vgg, dists, fid (random backbones) and ssim_rgb match pyiqa', async () => {
+  const r = await evaluate({ sr: path.join(root, 'sr'), hr: path.join(root, 'hr'), metrics: 'lpips,lpips_vgg,dists,fid,ssim_rgb', weights: path.join(root, 'weights'), batchSize: 2 });
   assert.deepEqual(r.skipped, []);
   assert.deepEqual(r.errors, []);
   const m = r.methods[0]!;
   const worst: Record<string, number> = {};
-  for (const id of ['lpips', 'lpips_vgg', 'dists'] as const) {
+  for (const id of ['lpips', 'lpips_vgg', 'dists', 'ssim_rgb'] as const) {
     for (const n of refs.pair_names) {
       const got = m.images.find((i) => i.name === `${n}.png`)!.values[id] as number;
       const want = refs[id][n]!;

@@ -20,8 +20,10 @@ interface Ref {
   bicubic_uint8_sha256: { per_image: Record<string, string> };
 }
 const ref = JSON.parse(readFileSync(path.join(DATA, 'pyiqa-metrics.json'), 'utf8')) as Ref;
-const TOL: Record<string, number> = { psnr: 1e-3, ssim: 1e-4, niqe: 1e-2 };
-const IDS = ['psnr', 'ssim', 'niqe'];
+const TOL: Record<string, number> = { psnr: 1e-3, ssim: 1e-4, niqe: 1e-2, psnr_rgb: 1e-3, psnr_basicsr: 1e-3 };
+const IDS = ['psnr', 'ssim', 'niqe', 'psnr_rgb', 'psnr_basicsr'];
+/** The reference row for each id: psnr_rgb is pyiqa's bare psnr; psnr_basicsr is pyiqa's psnr with crop 4 in float64 instead of float32. */
+const ROW: Record<string, string> = { psnr: 'psnr', ssim: 'ssim', niqe: 'niqe', psnr_rgb: 'psnr_default', psnr_basicsr: 'psnr_crop4' };
 
 /** vpdsr's bicubic as an 8-bit image, read back as /255 (the two-step convention). */
 function bicubic8(lr: Tensor, name: string): Tensor {
@@ -37,8 +39,8 @@ function bicubic8(lr: Tensor, name: string): Tensor {
 
 async function check(method: 'osediff-sr' | 'bicubic'): Promise<void> {
   const inst = IDS.map((id) => findMetric(id)!.create({ weights: new Map(), device: 'cpu' }));
-  const got: Record<string, number[]> = { psnr: [], ssim: [], niqe: [] };
-  const worst: Record<string, number> = { psnr: 0, ssim: 0, niqe: 0 };
+  const got: Record<string, number[]> = Object.fromEntries(IDS.map((id) => [id, []]));
+  const worst: Record<string, number> = Object.fromEntries(IDS.map((id) => [id, 0]));
   try {
     const names = ref.images;
     for (let i = 0; i < names.length; i += 5) {
@@ -54,7 +56,7 @@ async function check(method: 'osediff-sr' | 'bicubic'): Promise<void> {
         IDS.forEach((id, k) => {
           const v = inst[k]!.score!(sr, hr);
           chunk.forEach((n, j) => {
-            const e = ref.results[method]![id]!.per_image[n]!;
+            const e = ref.results[method]![ROW[id]!]!.per_image[n]!;
             const d = Math.abs(v[j]! - e);
             worst[id] = Math.max(worst[id]!, d);
             assert.ok(d <= TOL[id]!, `${method} ${n} ${id}: ${v[j]} vs pyiqa ${e} (|diff| ${d})`);
@@ -67,11 +69,11 @@ async function check(method: 'osediff-sr' | 'bicubic'): Promise<void> {
   } finally { for (const m of inst) m.dispose(); }
   for (const id of IDS) {
     const mean = got[id]!.reduce((a, b) => a + b, 0) / got[id]!.length;
-    const e = ref.results[method]![id]!.mean;
+    const e = ref.results[method]![ROW[id]!]!.mean;
     assert.ok(Math.abs(mean - e) <= TOL[id]!, `${method} mean ${id}: ${mean} vs ${e}`);
   }
   process.stdout.write(`# ${method} max |diff| vs pyiqa: ${IDS.map((id) => `${id} ${worst[id]!.toExponential(2)}`).join(', ')}\n`);
 }
 
-test('RealSR x4: OSEDiff outputs match pyiqa (psnr, ssim, niqe per image and mean)', async () => { await check('osediff-sr'); });
+test('RealSR x4: OSEDiff outputs match pyiqa (psnr, ssim, niqe, psnr_rgb, psnr_basicsr per image and mean)', async () => { await check('osediff-sr'); });
 test("RealSR x4: vpdsr's bicubic is PyTorch's bit for bit and its metrics match pyiqa", async () => { await check('bicubic'); });
