@@ -73,7 +73,8 @@ async function main(): Promise<void> {
         dispose = () => inst.dispose();
       }
       try {
-        torch.scope(() => run(srs[0]!.unsqueeze(0), hrs[0]!.unsqueeze(0)));
+        // Warm-up on a full batch (oneDNN builds its kernels per shape; the allocator fills its cache).
+        torch.scope(() => run(torch.stack(srs.slice(0, batch)), torch.stack(hrs.slice(0, batch))));
         const t0 = performance.now();
         for (let i = 0; i < n; i += batch) {
           torch.scope(() => run(torch.stack(srs.slice(i, i + batch)), torch.stack(hrs.slice(i, i + batch))));
