@@ -172,3 +172,16 @@ test('vpdsr eval: one JSON object for one method; usage errors are one line with
   assert.match(bad.stdout, /mean \(4\)/);
   rmSync(path.join(dir('sr'), 'broken_out.png')); rmSync(path.join(dir('hr'), 'broken.png'));
 });
+
+test('vpdsr upscale --eval HR_DIR prints the eval table of the batch', async () => {
+  const out = path.join(root, 'up');
+  const r = await vpdsr(['upscale', '-i', dir('lr'), '-o', out, '--model', 'bicubic', '-q', '--eval', dir('hr')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^up \(/m);
+  for (const n of NAMES) assert.match(r.stdout, new RegExp(`^${n}_LR4\\.png\\s+\\d+\\.\\d{4}\\s+\\d\\.\\d{6}\\s+\\d+\\.\\d{6}$`, 'm'));
+  assert.match(r.stdout, /^mean \(3\)/m);
+  assert.match(r.stdout, /^skipped lpips: needs alexnet-owt-7be5be79\.pth/m);
+  const bad = await vpdsr(['upscale', '-i', dir('lr'), '-o', path.join(root, 'up2'), '--model', 'bicubic', '-q', '--eval', path.join(root, 'nope')]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--eval: --hr .*nope: no such folder/);
+});
