@@ -35,3 +35,6 @@ export type { SamplerKind } from './models/presets.js';
 export { setNumThreads, getNumThreads, scope, keep, Tensor } from './engine/index.js';
 export { writeReport, ReportError, type ReportInput, type ReportMethod, type ReportImage, type WriteReportOptions } from './metrics/report/html.js';
 export * as clip from './models/clip/index.js';
+export { evaluate, EvaluateOptionsSchema, type EvaluateOptions, type EvalResult, type EvalProgress } from './api/evaluate.js';
+export { formatTable, formatJson, formatCsv } from './metrics/format.js';
+export { listMetrics, findMetric, type MetricDef } from './metrics/index.js';

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   doctor: async () => (await import('./doctor.js')).registerDoctor,
   parity: async () => (await import('./parity.js')).registerParity,
   models: async () => (await import('./models.js')).registerModels,
+  eval: async () => (await import('./eval.js')).registerEval,
 };
 
 /** The subcommand named on the command line (first argument that is not an option), if any. */

@@ -26,7 +26,7 @@ export interface UpscaleFlags {
   model?: string; preset?: string; unet?: string; vq?: string; sampler?: string; steps?: number | string;
   seed?: number | string; tile?: number | string; tileOverlap?: number | string; tile_pad?: number | string; tileMerge?: string; device?: string; threads?: number | string; dtype?: string; fp32?: boolean;
   suffix?: string; ext?: string; quality?: number | string; outscale?: number | string; width?: number | string; height?: number | string;
-  stripMetadata?: boolean; maxMemory?: string; maxPixels?: number | string; colorFix?: string; overwrite?: boolean; quiet?: boolean; json?: boolean;
+  stripMetadata?: boolean; maxMemory?: string; maxPixels?: number | string; colorFix?: string; overwrite?: boolean; quiet?: boolean; json?: boolean; eval?: string;
 }
 
 const FLAG_NAMES: Record<string, string> = { input: '-i', output: '-o', model: '-n/--model', outscale: '-s/--outscale', tile: '-t/--tile', tileOverlap: '--tile-overlap' };
@@ -109,6 +109,7 @@ export function registerUpscale(program: Command): void {
     .option('--overwrite', 'replace existing outputs (default: skip them)')
     .option('--json', 'one JSON line per image and a summary line on stdout')
     .option('-q, --quiet', 'no progress bars or per-image lines (failures are still reported)')
+    .option('--eval <hr_dir>', 'after the batch, print the eval table of the outputs against this ground truth')
     .addHelpText('after', '\nExample:\n  vpdsr upscale -i samples/chelsea-lr.png -o out --model bicubic\n  vpdsr upscale -i "photos/*.jpg" -o out -n sinsr-v1 -s 2 --ext webp --quality 90\n\nExit codes: 0 ok, 1 an image failed, 2 bad flags, 130 Ctrl-C, 143 SIGTERM.')
     .action(async (o: UpscaleFlags) => {
       process.exitCode = await runUpscale(o);
@@ -194,5 +195,6 @@ export async function runUpscale(o: UpscaleFlags): Promise<number> {
   progress.finish(summary);
   if (json) process.stdout.write(`${JSON.stringify({ summary: { done: summary.done, skipped: summary.skipped, failed: summary.failed, aborted: summary.aborted, total: summary.results.length } })}\n`);
   if (summary.aborted) return exitCode;
-  return summary.failed > 0 ? EXIT.failed : EXIT.ok;
+  const evalCode = o.eval === undefined ? EXIT.ok : await (await import('./eval.js')).evalUpscaleOutputs(job.outDir, summary.results.flatMap((r) => (r.output ? [r.output] : [])), o.eval, quiet);
+  return summary.failed > 0 || evalCode !== EXIT.ok ? EXIT.failed : EXIT.ok;
 }

@@ -113,6 +113,7 @@ export const tanh = (x: Tensor): Tensor => unary('tanh', x);
 export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
 export const relu = (x: Tensor): Tensor => unary('relu', x);
 export const erf = (x: Tensor): Tensor => unary('erf', x);
+export const lgamma = (x: Tensor): Tensor => unary('lgamma', x);
 export const floor = (x: Tensor): Tensor => unary('floor', x);
 export const ceil = (x: Tensor): Tensor => unary('ceil', x);
 export const trunc = (x: Tensor): Tensor => unary('trunc', x);

@@ -1,5 +1,6 @@
-// No-reference IQA networks as pyiqa computes them: MUSIQ and MANIQA from pyiqa's weight files.
-// `loadMusiq` / `loadManiqa` / `loadIqaMetric` give a scorer for images in [0, 1].
+// Image-quality networks as pyiqa computes them: MUSIQ and MANIQA (no-reference, from pyiqa's weight
+// files; `loadMusiq` / `loadManiqa` / `loadIqaMetric` give a scorer for images in [0, 1]), and the
+// LPIPS, DISTS and FID Inception networks with upstream state-dict names.
 import * as torch from '../../engine/index.js';
 import { Tensor } from '../../engine/index.js';
 import { MUSIQ, MUSIQ_DEFAULT } from './musiq.js';
@@ -97,3 +98,8 @@ export function loadIqaMetric(id: string, weights: string): IqaScorer {
 
 /** The MUSIQ and MANIQA entries of the metric table (what loadIqaMetric serves). */
 export const MUSIQ_MANIQA_METRICS: readonly IqaMetricInfo[] = IQA_METRICS.filter((m) => m.family !== 'clipiqa');
+export { AlexNetSlices, Vgg16Slices, vgg16L2Stages } from './backbones.js';
+export { MaxPool2d, L2pooling, mapFeatures } from './layers.js';
+export { LPIPS, NetLinLayer, ScalingLayer, normalizeTensor, type LpipsOutput } from './lpips.js';
+export { DISTS } from './dists.js';
+export { FIDInceptionV3, BasicConv2d } from './inception.js';

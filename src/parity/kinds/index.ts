@@ -9,3 +9,4 @@ import './data-color.js';
 import './data-degradation.js';
 import './iqa.js';
 import './clip.js';
+import './lpips.js';
