@@ -43,6 +43,7 @@ export const upscaleFlagsSchema = z.strictObject({
   suffix: suffix.default(DEFAULTS.suffix),
   quiet: z.boolean().default(false),
   json: z.boolean().default(false),
+  eval: z.string().min(1, 'must name the ground-truth folder').optional(),
 }).superRefine((o, ctx) => { checkModel(o, ctx, label); checkRender(o, ctx, label); });
 
 export interface ParsedFlags {
@@ -50,6 +51,8 @@ export interface ParsedFlags {
   job: JobOptions;
   quiet: boolean;
   json: boolean;
+  /** --eval: the ground-truth folder to score the batch's outputs against. */
+  evalHr?: string;
 }
 
 /** Checks every flag before anything is loaded; throws UsageError naming the flag. */
@@ -66,7 +69,7 @@ export function parseFlags(o: UpscaleFlags): ParsedFlags {
     tile: p.tile, tileOverlap: p.tileOverlap, tileMerge: p.tileMerge, maxMemory: p.maxMemory, seed: p.seed,
     stripMetadata: p.stripMetadata, maxPixels: p.maxPixels,
   };
-  return { model, job, quiet: p.quiet, json: p.json };
+  return { model, job, quiet: p.quiet, json: p.json, evalHr: p.eval };
 }
 
 function parseFlags0(flags: Record<string, unknown>): z.output<typeof upscaleFlagsSchema> {
@@ -123,7 +126,7 @@ function jsonLine(r: ItemResult): void {
 
 /** The command's body; returns the exit code (0, 1 if anything failed, 130 on Ctrl-C, 143 on SIGTERM). */
 export async function runUpscale(o: UpscaleFlags): Promise<number> {
-  const { model: spec, job, quiet, json } = parseFlags(o);
+  const { model: spec, job, quiet, json, evalHr } = parseFlags(o);
   const { files, missing } = expandInputs(o.input);
   if (files.length === 0) {
     // Every input failed (exit 1), as when each image fails.
@@ -195,6 +198,6 @@ export async function runUpscale(o: UpscaleFlags): Promise<number> {
   progress.finish(summary);
   if (json) process.stdout.write(`${JSON.stringify({ summary: { done: summary.done, skipped: summary.skipped, failed: summary.failed, aborted: summary.aborted, total: summary.results.length } })}\n`);
   if (summary.aborted) return exitCode;
-  const evalCode = o.eval === undefined ? EXIT.ok : await (await import('./eval.js')).evalUpscaleOutputs(job.outDir, summary.results.flatMap((r) => (r.output ? [r.output] : [])), o.eval, quiet);
+  const evalCode = evalHr === undefined ? EXIT.ok : await (await import('./eval.js')).evalUpscaleOutputs(job.outDir, summary.results.flatMap((r) => (r.output ? [r.output] : [])), evalHr, quiet);
   return summary.failed > 0 || evalCode !== EXIT.ok ? EXIT.failed : EXIT.ok;
 }
