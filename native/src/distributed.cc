@@ -408,15 +408,15 @@ std::vector<at::Tensor> tensorList(Napi::Env env, const Napi::Value& v) {
   return out;
 }
 
-// Waits for `work` off the JS thread, turning a failure into "op: <diagnosis>: <cause>".
-Napi::Value waitFor(Napi::Env env, std::shared_ptr<Group> g, c10::intrusive_ptr<c10d::Work> work, std::string op,
+// Waits for `works` off the JS thread, turning a failure into "op: <diagnosis>: <cause>".
+Napi::Value waitFor(Napi::Env env, std::shared_ptr<Group> g, std::vector<c10::intrusive_ptr<c10d::Work>> works, std::string op,
                     std::function<void()> after, std::function<Napi::Value(Napi::Env)> done = nullptr) {
   return settle(
       env,
-      [g, work, op, after] {
+      [g, works, op, after] {
         try {
           // Gloo bounds each operation by the group's timeout; the margin only guards that bound.
-          work->wait(g->timeout + Ms(5000));
+          for (const auto& w : works) w->wait(g->timeout + Ms(5000));
         } catch (...) {
           std::string cause = messageOf(std::current_exception());
           throw std::runtime_error(op + ": " + g->diagnose(cause));
@@ -440,7 +440,13 @@ Napi::Value AllReduce(const Napi::CallbackInfo& info) {
     else if (op == "product") opts.reduceOp = c10d::ReduceOp::PRODUCT;
     else throw std::runtime_error("unknown reduce op " + op);
     auto pg = groupFor(*g, ts);
-    auto work = pg->allreduce(ts, opts);
+    // A list in c10d means one tensor per device, reduced together; ours are independent tensors,
+    // so each is its own operation (queued back to back, they run concurrently on Gloo's threads).
+    std::vector<c10::intrusive_ptr<c10d::Work>> works;
+    for (auto& t : ts) {
+      std::vector<at::Tensor> one{t};
+      works.push_back(pg->allreduce(one, opts));
+    }
     std::function<void()> after;
     if (op == "avg") {
       int size = g->size;
@@ -448,7 +454,7 @@ Napi::Value AllReduce(const Napi::CallbackInfo& info) {
         for (const auto& t : ts) t.div_(size);
       };
     }
-    return waitFor(env, g, work, "allReduce", after);
+    return waitFor(env, g, works, "allReduce", after);
   });
 }
 
@@ -461,7 +467,12 @@ Napi::Value Broadcast(const Napi::CallbackInfo& info) {
     c10d::BroadcastOptions opts;
     opts.rootRank = info[2].As<Napi::Number>().Int32Value();
     auto pg = groupFor(*g, ts);
-    return waitFor(env, g, pg->broadcast(ts, opts), "broadcast", nullptr);
+    std::vector<c10::intrusive_ptr<c10d::Work>> works;
+    for (auto& t : ts) {
+      std::vector<at::Tensor> one{t};
+      works.push_back(pg->broadcast(one, opts));
+    }
+    return waitFor(env, g, works, "broadcast", nullptr);
   });
 }
 
@@ -475,7 +486,7 @@ Napi::Value AllGather(const Napi::CallbackInfo& info) {
     auto outs = std::make_shared<std::vector<std::vector<at::Tensor>>>(1);
     for (int r = 0; r < g->size; r++) (*outs)[0].push_back(at::empty_like(in[0], in[0].options(), at::MemoryFormat::Contiguous));
     auto work = pg->allgather(*outs, in);
-    return waitFor(env, g, work, "allGather", nullptr, [outs](Napi::Env env) -> Napi::Value {
+    return waitFor(env, g, {work}, "allGather", nullptr, [outs](Napi::Env env) -> Napi::Value {
       Napi::Array a = Napi::Array::New(env, (*outs)[0].size());
       for (size_t i = 0; i < (*outs)[0].size(); i++) a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, newHandle(env, (*outs)[0][i])));
       return a;
@@ -490,7 +501,7 @@ Napi::Value Barrier(const Napi::CallbackInfo& info) {
     checkUsable(*g);
     auto pg = g->gloo ? g->gloo : g->nccl;
     if (!pg) throw std::runtime_error("no process-group backend in this build");
-    return waitFor(env, g, pg->barrier(), "barrier", nullptr);
+    return waitFor(env, g, {pg->barrier()}, "barrier", nullptr);
   });
 }
 
