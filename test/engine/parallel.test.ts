@@ -97,6 +97,26 @@ if (process.env.VPDSR_DP_OUT) {
     }
   });
 
+  test('launcher: ranks across nodes, and bad --nproc/NNODES values are named', async () => {
+    const { nodesFromEnv, parseNproc } = await import('../../src/cli/launch.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'vpdsr-launch-'));
+    try {
+      const script = `require('fs').writeFileSync(require('path').join(${JSON.stringify(dir)}, 'r' + process.env.LOCAL_RANK), JSON.stringify([process.env.RANK, process.env.WORLD_SIZE, process.env.MASTER_ADDR, process.env.MASTER_PORT, process.env.VPDSR_THREADS]))`;
+      const code = await launchLocal({ nproc: 2, argv: [process.execPath, '-e', script], nnodes: 3, nodeRank: 1, masterAddr: '10.1.2.3', port: 29555, threadsPerProc: 3 });
+      assert.equal(code, 0);
+      assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'r0'), 'utf8')), ['2', '6', '10.1.2.3', '29555', '3']);
+      assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'r1'), 'utf8')), ['3', '6', '10.1.2.3', '29555', '3']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal(parseNproc('8'), 8);
+    assert.throws(() => parseNproc('0'), /^UsageError: --nproc must be an integer in \[1, 1024\], got "0"$/);
+    assert.equal(nodesFromEnv({}), null);
+    assert.deepEqual(nodesFromEnv({ NNODES: '2', NODE_RANK: '1', MASTER_ADDR: 'n0', MASTER_PORT: '29500' }), { nnodes: 2, nodeRank: 1, masterAddr: 'n0', port: 29500 });
+    assert.throws(() => nodesFromEnv({ NNODES: '2', NODE_RANK: '2', MASTER_ADDR: 'n0', MASTER_PORT: '29500' }), /NODE_RANK must be an integer in \[0, 1\], got "2"/);
+    assert.throws(() => nodesFromEnv({ NNODES: '2', NODE_RANK: '0', MASTER_PORT: '29500' }), /MASTER_ADDR must name node 0/);
+  });
+
   test('distributed sampler: the indices of PyTorch 1.13 DistributedSampler', () => {
     const ref = JSON.parse(readFileSync(path.join(path.dirname(self), '../../../test/fixtures/dist/sampler.json'), 'utf8')) as {
       cases: { length: number; worldSize: number; rank: number; seed: number; dropLast: boolean; shuffle: boolean; epoch: number; indices: number[] }[];
