@@ -94,6 +94,10 @@ async function worker(kind: string): Promise<void> {
     process.stdout.write('first all-reduce done\n');
     for (let i = 0; i < 3; i++) await pg.allReduce(a);
     process.stdout.write('unexpected: collectives went on without rank 1\n');
+  } else if (kind === 'stall') {
+    // Rank 1 stays alive but never joins the all-reduce: rank 0 times out, and says all are alive.
+    if (r === 1) await new Promise((resolve) => setTimeout(resolve, timeoutMs * 2));
+    else await pg.allReduce(torch.ones([2]));
   } else {
     await pg.barrier();
     await pg.destroy();
@@ -149,6 +153,16 @@ if (process.env.VPDSR_DIST_CASE) {
     assert.match(lines[0]!, /^vpdsr: rank 0: allReduce: lost rank 1 \(its process stopped/);
     // From rank 1's death to rank 0's exit: well inside the timeout (process start-up excluded).
     assert.ok(r0.ms - res[1]!.ms < timeoutMs, `rank 0 took ${Math.round(r0.ms - res[1]!.ms)} ms after rank 1 died`);
+  });
+
+  test('distributed: a collective that times out with every rank alive says so', async () => {
+    const port = await freePort();
+    const timeoutMs = 2000;
+    const res = await runRanks(self, [0, 1].map((r) => launchEnv(port, 2, r, { VPDSR_DIST_CASE: 'stall', VPDSR_DIST_TIMEOUT_MS: String(timeoutMs) })), 60000);
+    const r0 = res[0]!;
+    assert.equal(r0.code, 1, r0.stderr);
+    assert.match(r0.stderr.trim(), /^vpdsr: rank 0: allReduce: every rank is alive \(a collective timed out after 2 s or was called in a different order on another rank\): .*[Tt]imed out/);
+    assert.ok(r0.ms < res[1]!.ms, 'rank 0 must fail while rank 1 still runs');
   });
 
   test('distributed: a wrong MASTER_PORT gives one clear line on each rank', async () => {
