@@ -114,13 +114,17 @@ struct Group {
   c10::intrusive_ptr<c10d::ProcessGroup> gloo, nccl;
   std::shared_ptr<Beat> beat;
   std::thread beatThread;
-  std::mutex failMu;
+  std::mutex diagMu;   // one diagnosis at a time (it sleeps: never taken on the JS thread)
+  std::mutex failMu;   // guards `failed` only, held briefly
   std::string failed;  // set once a collective failed: the group is unusable after that
 
   // Why a collective failed: the ranks whose heartbeat stopped, or the store host being gone.
   std::string diagnose(const std::string& cause) {
-    std::lock_guard<std::mutex> lk(failMu);
-    if (!failed.empty()) return failed;
+    std::lock_guard<std::mutex> diag(diagMu);
+    {
+      std::lock_guard<std::mutex> lk(failMu);
+      if (!failed.empty()) return failed;
+    }
     std::vector<int> lost;
     bool storeGone = false;
     try {
@@ -143,6 +147,7 @@ struct Group {
       why = "every rank is alive (a collective timed out after " + seconds(timeout) +
             " or was called in a different order on another rank)";
     }
+    std::lock_guard<std::mutex> lk(failMu);
     failed = why + ": " + cause;
     return failed;
   }
