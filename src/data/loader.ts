@@ -269,9 +269,12 @@ export class DataLoader {
 
   private tasks(epoch: number): LoaderTask[] {
     const shard = this.options.shard;
-    return this.batchNames(epoch).map((names, b) => this.makeTask(names, shard && shard.worldSize > 1
-      ? deriveSeed(this.options.seed, 'batch', epoch, b, 'rank', shard.rank)
-      : deriveSeed(this.options.seed, 'batch', epoch, b)));
+    const out: LoaderTask[] = [];
+    for (const [b, names] of this.batchNames(epoch).entries()) {
+      const rank = shard && shard.worldSize > 1 ? ['rank', shard.rank] : [];
+      out.push(this.makeTask(names, deriveSeed(this.options.seed, 'batch', epoch, b, ...rank)));
+    }
+    return out;
   }
 
   /** The batches of one epoch, in order, prefetched. The consumer disposes each batch's tensors. */
