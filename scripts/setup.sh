@@ -8,10 +8,11 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # LibTorch 1.13 (CPU, oneDNN, OpenMP) and OpenBLAS: without OpenBLAS, Debian's reference BLAS
-# makes fp32 matmul 50x slower. Skipped when LIBTORCH points at another LibTorch. libgloo-dev:
-# the headers of LibTorch's Gloo process group (distributed training on CPUs).
-pkgs="libopenblas0-pthread libgloo-dev g++ make python3"
+# makes fp32 matmul 50x slower. Skipped when LIBTORCH points at another LibTorch.
+pkgs="libopenblas0-pthread g++ make python3"
 if [ -z "${LIBTORCH:-}" ]; then pkgs="libtorch-dev $pkgs"; fi
+# libgloo-dev: the headers of LibTorch's Gloo process group (data-parallel training on CPUs).
+pkgs="$pkgs libgloo-dev"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
