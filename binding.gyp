@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "vpdsr",
-      "sources": ["native/src/addon.cc", "native/src/allocator.cc"],
+      "sources": ["native/src/addon.cc", "native/src/allocator.cc", "native/src/distributed.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node native/torch-config.cjs include)"

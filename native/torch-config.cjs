@@ -33,12 +33,41 @@ function cuda(libdir) {
   return fs.existsSync(path.join(libdir, 'libtorch_cuda.so'));
 }
 
+// c10d (TCPStore, process groups) ships with every LibTorch that has torch.distributed; the Gloo
+// process group needs gloo's headers too: inside a LibTorch that bundles them, else Debian's
+// libgloo-dev in /usr/include (a default search path, so no -I is added for it) or GLOO_INCLUDE.
+function distributedDefines(loc) {
+  const inc = loc.include[0];
+  const defs = [];
+  if (!fs.existsSync(path.join(inc, 'torch', 'csrc', 'distributed', 'c10d', 'TCPStore.hpp'))) return defs;
+  defs.push('VPDSR_C10D');
+  const glooDirs = [inc, process.env.GLOO_INCLUDE, '/usr/include'].filter(Boolean);
+  if (glooDirs.some((d) => fs.existsSync(path.join(d, 'gloo', 'algorithm.h')))) defs.push('USE_C10D_GLOO');
+  if (cuda(loc.lib)) {
+    const cudaInc = [inc, process.env.CUDA_HOME && path.join(process.env.CUDA_HOME, 'include'), '/usr/local/cuda/include', '/usr/include'];
+    if (cudaInc.filter(Boolean).some((d) => fs.existsSync(path.join(d, 'nccl.h')))) defs.push('USE_C10D_NCCL');
+  }
+  return defs;
+}
+
+// Include dirs beyond LibTorch's: GLOO_INCLUDE if given; the CUDA toolkit's (nccl.h, cuda_runtime.h)
+// only for a CUDA LibTorch.
+function extraIncludes(loc) {
+  const dirs = [];
+  if (process.env.GLOO_INCLUDE) dirs.push(process.env.GLOO_INCLUDE);
+  if (cuda(loc.lib)) {
+    const c = process.env.CUDA_HOME ? path.join(process.env.CUDA_HOME, 'include') : '/usr/local/cuda/include';
+    if (fs.existsSync(c)) dirs.push(c);
+  }
+  return dirs;
+}
+
 const loc = locate();
 const what = process.argv[2];
 if (what === 'include') {
-  process.stdout.write(loc.include.join(' '));
+  process.stdout.write([...loc.include, ...extraIncludes(loc)].join(' '));
 } else if (what === 'defines') {
-  process.stdout.write(`_GLIBCXX_USE_CXX11_ABI=${cxx11abi(loc.lib)}`);
+  process.stdout.write([`_GLIBCXX_USE_CXX11_ABI=${cxx11abi(loc.lib)}`, ...distributedDefines(loc)].join(' '));
 } else if (what === 'libs') {
   const libs = [];
   if (loc.lib) libs.push(`-L${loc.lib}`, `-Wl,-rpath,${loc.lib}`);
@@ -46,7 +75,9 @@ if (what === 'include') {
   if (cuda(loc.lib)) libs.push('-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed');
   libs.push('-lgomp');
   process.stdout.write(libs.join(' '));
+} else if (what === 'backends') {
+  process.stdout.write(distributedDefines(loc).join(' '));
 } else {
-  process.stderr.write('usage: torch-config.cjs include|defines|libs\n');
+  process.stderr.write('usage: torch-config.cjs include|defines|libs|backends\n');
   process.exit(2);
 }

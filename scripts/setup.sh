@@ -13,6 +13,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # uses this binary; nothing is downloaded).
 pkgs="libopenblas0-pthread g++ make python3 chromium fonts-dejavu-core"
 if [ -z "${LIBTORCH:-}" ]; then pkgs="libtorch-dev $pkgs"; fi
+# libgloo-dev: the headers of LibTorch's Gloo process group (data-parallel training on CPUs).
+pkgs="$pkgs libgloo-dev"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

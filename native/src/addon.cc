@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "allocator.h"
+#include "handles.h"
 
 namespace {
 
@@ -836,6 +837,11 @@ Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+namespace vpdsr {
+at::Tensor tensorArg(Napi::Env env, const Napi::Value& v, const char* what) { return getTensor(env, v, what); }
+double newHandle(Napi::Env env, at::Tensor t) { return addTensor(env, std::move(t)); }
+}  // namespace vpdsr
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new Instance());
   // c10::Error symbolises a C++ backtrace when it is constructed (milliseconds each). The message
@@ -891,6 +897,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("emptyCache", EmptyCache);
   fn("liveTensors", LiveTensors);
   fn("externalMemory", ExternalMemory);
+  vpdsr::registerDistributed(env, exports);
   return exports;
 }
 

@@ -11,6 +11,8 @@ export interface DoctorReport {
   availableCores: number;
   devices: string[];
   allocator: string;
+  /** Process-group backends for distributed training (c10d store, Gloo for CPUs, NCCL for GPUs). */
+  distributed: { store: boolean; gloo: boolean; nccl: boolean; ncclUsable: boolean };
   smoke: { ok: boolean; seconds: number; gflops?: number; error?: string };
 }
 
@@ -47,8 +49,16 @@ export function doctor(version: string): DoctorReport {
     availableCores: torch.availableCores(),
     devices: torch.devices(),
     allocator: cfg.allocator,
+    distributed: torch.distributed.backends(),
     smoke: smoke(),
   };
+}
+
+function distributedLine(d: DoctorReport['distributed']): string {
+  if (!d.store) return 'none (this LibTorch has no c10d)';
+  const gloo = d.gloo ? 'Gloo (CPU): yes' : 'Gloo (CPU): no (install libgloo-dev and rebuild the addon)';
+  const nccl = d.nccl ? `NCCL (CUDA): ${d.ncclUsable ? 'yes' : 'built, no CUDA device'}` : 'NCCL (CUDA): no (needs a CUDA LibTorch)';
+  return `${gloo}  ${nccl}`;
 }
 
 export function registerDoctor(program: Command, version: string): void {
@@ -68,6 +78,7 @@ export function registerDoctor(program: Command, version: string): void {
           `BLAS: ${l.blas}`,
           `CPU: ${r.cpu.model}  [${r.cpu.flags.join(' ')}]  bf16: ${r.cpu.bf16 ? (r.cpu.amx ? 'AMX' : 'AVX512_BF16') : 'no'}`,
           `threads: ${r.threads} of ${r.availableCores} cores   devices: ${r.devices.join(', ')}   allocator: ${r.allocator}`,
+          `distributed: ${distributedLine(r.distributed)}`,
           r.smoke.ok ? `smoke test (conv2d forward+backward): ok in ${(r.smoke.seconds * 1000).toFixed(1)} ms (${r.smoke.gflops!.toFixed(1)} GFLOP/s)` : `smoke test FAILED: ${r.smoke.error}`,
         ];
         if (/libblas\.so\.3/.test(l.blas) && !/openblas/.test(l.blas)) lines.push('warning: the reference BLAS is loaded; install libopenblas0-pthread for 50× faster matmul');

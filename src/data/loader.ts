@@ -188,6 +188,13 @@ export interface LoaderOptions {
   prefetch?: number;
   shuffle?: boolean;
   dropLast?: boolean;
+  /**
+   * Data-parallel: this rank's share. batchSize is then per rank; every rank shuffles the same
+   * order, global batch b holds batchSize × worldSize images and rank r reads its run
+   * [r·batchSize, (r+1)·batchSize) of it (so the ranks together read what one process with the
+   * global batch reads). A last, partial global batch is dropped: every rank takes as many steps.
+   */
+  shard?: { rank: number; worldSize: number };
 }
 
 function checkLoader(o: LoaderOptions): void {
@@ -195,6 +202,11 @@ function checkLoader(o: LoaderOptions): void {
   if (!Number.isSafeInteger(o.seed) || o.seed < 0) throw new RangeError(`loader: seed must be a non-negative integer, got ${o.seed}`);
   if (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 64) throw new RangeError(`loader: workers must be an integer in [0, 64], got ${o.workers}`);
   if (o.prefetch !== undefined && (!Number.isInteger(o.prefetch) || o.prefetch < 1)) throw new RangeError(`loader: prefetch must be a positive integer, got ${o.prefetch}`);
+  if (o.shard !== undefined) {
+    const { rank, worldSize } = o.shard;
+    if (!Number.isInteger(worldSize) || worldSize < 1) throw new RangeError(`loader: shard.worldSize must be a positive integer, got ${worldSize}`);
+    if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) throw new RangeError(`loader: shard.rank must be an integer in [0, ${worldSize - 1}], got ${rank}`);
+  }
 }
 
 /** Fisher–Yates with the run's Rng for this epoch. */
@@ -239,15 +251,28 @@ export class DataLoader {
   /** Number of batches per epoch. */
   get batches(): number {
     const b = this.options.batchSize;
+    if (this.options.shard) return Math.floor(this.names.length / (b * this.options.shard.worldSize));
     return this.options.dropLast ? Math.floor(this.names.length / b) : Math.ceil(this.names.length / b);
   }
 
-  private tasks(epoch: number): LoaderTask[] {
+  /** The image names of each batch of an epoch (this rank's part when sharded). */
+  batchNames(epoch: number): string[][] {
     const idx = order(this.names.length, this.options.seed, epoch, this.options.shuffle ?? true);
-    const out: LoaderTask[] = [];
+    const B = this.options.batchSize, shard = this.options.shard;
+    const out: string[][] = [];
     for (let b = 0; b < this.batches; b++) {
-      const names = idx.slice(b * this.options.batchSize, (b + 1) * this.options.batchSize).map((i) => this.names[i]!);
-      out.push(this.makeTask(names, deriveSeed(this.options.seed, 'batch', epoch, b)));
+      const start = shard ? (b * shard.worldSize + shard.rank) * B : b * B;
+      out.push(idx.slice(start, start + B).map((i) => this.names[i]!));
+    }
+    return out;
+  }
+
+  private tasks(epoch: number): LoaderTask[] {
+    const shard = this.options.shard;
+    const out: LoaderTask[] = [];
+    for (const [b, names] of this.batchNames(epoch).entries()) {
+      const rank = shard && shard.worldSize > 1 ? ['rank', shard.rank] : [];
+      out.push(this.makeTask(names, deriveSeed(this.options.seed, 'batch', epoch, b, ...rank)));
     }
     return out;
   }

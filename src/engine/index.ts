@@ -8,3 +8,4 @@ export * from './ops/index.js';
 export { ArgumentError } from './check.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
+export * as distributed from './distributed.js';

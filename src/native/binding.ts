@@ -28,6 +28,27 @@ export interface NativeAllocatorStats {
   liveTensors: number;
 }
 
+export interface NativeDistBackends {
+  /** c10d's TCPStore is compiled in (every LibTorch with torch.distributed). */
+  store: boolean;
+  gloo: boolean;
+  /** Compiled in (a CUDA LibTorch with nccl.h at build time). */
+  nccl: boolean;
+  /** Compiled in and a CUDA device is present now. */
+  ncclUsable: boolean;
+}
+
+export interface NativeDistInit {
+  rank: number;
+  size: number;
+  addr: string;
+  port: number;
+  timeoutMs: number;
+  nccl: boolean;
+}
+
+export type ReduceOpName = 'sum' | 'avg' | 'max' | 'min' | 'product';
+
 export type Handle = number;
 /** A value the boxed dispatcher accepts: handles, numbers, booleans, strings, lists, null. */
 export type NativeArg = Handle | number | boolean | string | null | undefined | { float: number } | NativeArg[];
@@ -71,6 +92,14 @@ export interface Native {
   emptyCache(): void;
   liveTensors(): number;
   externalMemory(): { v8: number; reported: number };
+  distBackends(): NativeDistBackends;
+  // Present when distBackends().store: each collective resolves off the JS thread.
+  distInit?(o: NativeDistInit): Promise<number>;
+  distAllReduce?(group: number, tensors: Handle[], op: ReduceOpName): Promise<void>;
+  distBroadcast?(group: number, tensors: Handle[], src: number): Promise<void>;
+  distAllGather?(group: number, tensor: Handle): Promise<Handle[]>;
+  distBarrier?(group: number): Promise<void>;
+  distDestroy?(group: number): Promise<void>;
 }
 
 function packageRoot(): string {

@@ -139,3 +139,18 @@ test('paired loader over `vpdsr degrade` output: aligned random crops', async ()
     }
   } finally { await loader.close(); }
 });
+
+test('sharded loader: the ranks read the global batches one process reads, and bad shards are named', async () => {
+  const whole = await DataLoader.hrFolder(hrDir, TRAIN_PRESET, { batchSize: 2, seed: 5, workers: 0 });
+  const ranks = await Promise.all([0, 1].map((rank) => DataLoader.hrFolder(hrDir, TRAIN_PRESET, { batchSize: 1, seed: 5, workers: 0, shard: { rank, worldSize: 2 } })));
+  for (const epoch of [0, 1, 2]) {
+    const w = whole.batchNames(epoch);
+    const [r0, r1] = ranks.map((l) => l.batchNames(epoch));
+    assert.equal(r0!.length, 2);
+    assert.deepEqual(r0!.map((b, i) => [...b, ...r1![i]!]), w);
+  }
+  assert.notDeepEqual(ranks[0]!.batchNames(0), ranks[0]!.batchNames(1));
+  const three = await DataLoader.hrFolder(hrDir, TRAIN_PRESET, { batchSize: 1, seed: 5, workers: 0, shard: { rank: 2, worldSize: 3 } });
+  assert.equal(three.batches, 1);
+  await assert.rejects(DataLoader.hrFolder(hrDir, TRAIN_PRESET, { batchSize: 1, seed: 5, workers: 0, shard: { rank: 2, worldSize: 2 } }), /loader: shard\.rank must be an integer in \[0, 1\], got 2/);
+});

@@ -6,3 +6,4 @@ export { GroupNorm, LayerNorm, BatchNorm2d, type BatchNormOptions } from './norm
 export { SiLU, GELU, ReLU, Dropout } from './activation.js';
 export { Sequential, ModuleList, ModuleDict } from './container.js';
 export * as init from './init.js';
+export { DataParallel, type DataParallelOptions } from './parallel.js';
