@@ -183,8 +183,9 @@ if (process.env.VPDSR_DIST_CASE) {
   test('distributed: a wrong WORLD_SIZE gives one clear line on each rank', async () => {
     const port = await freePort();
     const res = await runRanks(self, [
-      launchEnv(port, 2, 0, { VPDSR_DIST_CASE: 'join', VPDSR_DIST_TIMEOUT_MS: '5000' }),
-      launchEnv(port, 3, 1, { VPDSR_DIST_CASE: 'join', VPDSR_DIST_TIMEOUT_MS: '5000' }),
+      // Generous: on a loaded machine rank 0 may take seconds to start and publish its WORLD_SIZE.
+      launchEnv(port, 2, 0, { VPDSR_DIST_CASE: 'join', VPDSR_DIST_TIMEOUT_MS: '20000' }),
+      launchEnv(port, 3, 1, { VPDSR_DIST_CASE: 'join', VPDSR_DIST_TIMEOUT_MS: '20000' }),
     ], 60000);
     for (const r of res) {
       assert.equal(r.code, 1, `rank ${r.rank}: ${r.stderr}`);
