@@ -177,7 +177,7 @@ export function unetConfig(config: Partial<UNetConfig>): UNetConfig {
   const g = cfg.norm_groups;
   for (const m of cfg.channel_mult) {
     const c = Math.trunc(m * cfg.model_channels);
-    if (c % g !== 0) throw new UNetConfigError(`level width ${c} (channel_mult ${m} × model_channels ${cfg.model_channels}) must be divisible by norm_groups ${g} (GroupNorm)`);
+    if (c % g !== 0) throw new UNetConfigError(`level width ${c} (channel_mult ${m} × model_channels ${cfg.model_channels}) must be divisible by ${g} (GroupNorm with norm_groups ${g})`);
   }
   const swinUsed = cfg.middle_attention || cfg.attention_resolutions.length > 0;
   if (swinUsed && cfg.swin_embed_dim % 32 !== 0) throw new UNetConfigError(`swin_embed_dim ${cfg.swin_embed_dim} must be divisible by 32 (GroupNorm32)`);
