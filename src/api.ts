@@ -172,3 +172,4 @@ export async function upscale(input: UpscaleInput, options: UpscaleOptions = {})
     if (owned) model.dispose();
   }
 }
+export { train, distill, trainEncoder, ConfigError, type TrainOptions, type TrainResult, type TrainProgress, type TrainLogRecord, type TeacherConfig, type DistillConfig, type EncoderConfig } from './api/train.js';

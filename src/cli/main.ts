@@ -16,6 +16,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   degrade: async () => (await import('./degrade.js')).registerDegrade,
   doctor: async () => (await import('./doctor.js')).registerDoctor,
   parity: async () => (await import('./parity.js')).registerParity,
+  'train-teacher': async () => (await import('./train-teacher.js')).registerTrainTeacher,
+  distill: async () => (await import('./distill.js')).registerDistill,
+  'train-encoder': async () => (await import('./train-encoder.js')).registerTrainEncoder,
 };
 
 /** The subcommand named on the command line (first argument that is not an option), if any. */

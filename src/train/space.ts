@@ -13,6 +13,8 @@ export interface TrainSpace {
   readonly diffusion: GaussianDiffusion;
   /** Upstream clamps x̂_0 only without an autoencoder. */
   readonly clipDenoised: boolean;
+  /** The shape of z_0 for an HR batch. */
+  zShape(hr: Tensor): number[];
   /** z_y from the LR in [−1, 1] (no gradient): bicubic ×4, then VQ encode in latent space. */
   zY(lq: Tensor): Tensor;
   /** z_0 from the HR in [−1, 1] (no gradient). */
@@ -39,6 +41,7 @@ export function pixelSpace(schedule: ScheduleSpec): TrainSpace {
     kind: 'pixel',
     diffusion: diffusionFor(schedule, 'pixel'),
     clipDenoised: true,
+    zShape: (hr) => hr.shape,
     zY: (lq) => torch.noGrad(() => up4(lq)),
     z0: (hr) => hr.detach().clone(),
     cond: (_lq, zY) => zY,
@@ -51,9 +54,11 @@ export function latentSpace(schedule: ScheduleSpec, vq: VQModelTorch): TrainSpac
     kind: 'latent',
     diffusion: diffusionFor(schedule, 'latent'),
     clipDenoised: false,
-    zY: (lq) => torch.noGrad(() => torch.scope(() => vq.encode(up4(lq)))),
-    z0: (hr) => torch.noGrad(() => vq.encode(hr)),
+    zShape: (hr) => [hr.size(0), vq.quantize.e_dim, Math.floor(Math.floor(hr.size(2) / 2) / 2), Math.floor(Math.floor(hr.size(3) / 2) / 2)],
+    // A bf16 VQ computes in bf16; the diffusion and the losses stay f32.
+    zY: (lq) => torch.noGrad(() => torch.scope(() => vq.encode(up4(lq)).float())),
+    z0: (hr) => torch.noGrad(() => torch.scope(() => vq.encode(hr).float())),
     cond: (lq) => lq,
-    decode: (z) => vq.decode(z, { straightThrough: true }),
+    decode: (z) => torch.scope(() => vq.decode(z, { straightThrough: true }).float()),
   };
 }

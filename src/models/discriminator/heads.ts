@@ -80,6 +80,10 @@ export class FiLMHead extends Module {
 
   forwardEmb(x: Tensor, emb: Tensor): Tensor {
     return torch.scope(() => {
+      // Taps of a bf16 teacher meet f32 heads in f32.
+      const dt = this.conv_in.weight.dtype;
+      if (x.dtype !== dt) x = x.to({ dtype: dt });
+      if (emb.dtype !== dt) emb = emb.to({ dtype: dt });
       let h = this.conv_mid.forward(this.act.forward(this.norm.forward(this.conv_in.forward(x))));
       const [scale, shift] = this.film.forward(emb).unsqueeze(-1).unsqueeze(-1).chunk(2, 1) as [Tensor, Tensor];
       h = h.mul(scale.add(1)).add(shift);
