@@ -147,16 +147,17 @@ export type TrainKind = TrainConfig['kind'];
 
 const SCHEMAS = { teacher: teacherSchema, distill: distillSchema, encoder: encoderSchema } as const;
 
-/** One line per problem: the key path, what is wrong, the allowed values. */
+/** One line: the file, then per problem the key path, what is wrong, the allowed values. */
 function describeIssues(where: string, err: z.ZodError): string {
-  const lines = err.issues.slice(0, 5).map((i) => {
+  const parts = err.issues.slice(0, 5).map((i) => {
     const key = i.path.length ? i.path.map(String).join('.') : '(top level)';
+    if (i.code === 'unrecognized_keys' && 'keys' in i) return `unknown key ${(i.keys as string[]).map((k) => (i.path.length ? `${i.path.join('.')}.${k}` : k)).join(', ')}`;
     let msg = i.message;
     if (i.code === 'invalid_value' && 'values' in i) msg = `must be one of ${(i.values as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    if (i.code === 'unrecognized_keys' && 'keys' in i) return `${where}: unknown key ${(i.keys as string[]).map((k) => (i.path.length ? `${i.path.join('.')}.${k}` : k)).join(', ')}`;
-    return `${where}: ${key}: ${msg}`;
+    else if (i.code === 'invalid_type' && /received undefined/.test(i.message)) msg = 'is required';
+    return `${key}: ${msg}`;
   });
-  return lines.join('; ');
+  return `${where}: ${parts.join('; ')}${err.issues.length > 5 ? ` (and ${err.issues.length - 5} more)` : ''}`;
 }
 
 /** Validates a parsed config object for a command; relative paths are resolved against `baseDir`. */

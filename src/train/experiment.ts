@@ -37,7 +37,12 @@ const experimentSchema = z.strictObject({
   evaluation: z.strictObject({ seed: z.number().int().nonnegative(), panel: z.number().int().min(0).default(4), monitor: z.number().int().positive().default(8) }),
 });
 
+/** Minutes each phase may take on the target machine (VPDSR_METHOD §8.3's budget). */
+export const PHASE_BUDGET_MIN: Record<string, number> = { encoder: 3, teacher: 20, distill: 12 };
+
 export interface ExperimentOptions extends TrainOptions {
+  /** Timing probe: run each phase for this many iterations into OUT/probe and report s/it and the counts that fit the budget. */
+  probe?: number;
   /** Overrides every phase's iteration count (a quick end-to-end proof). */
   iterations?: number;
   /** Overrides the run folder. */
@@ -70,15 +75,23 @@ async function prepareHeldOut(srcDir: string, outDir: string, crop: number, seed
 }
 
 /** Runs a phase unless its artifact exists; resumes it when a checkpoint is there. */
-async function phase<T extends TrainConfig>(cfg: T, artifact: string, run: (c: T, o: TrainOptions) => Promise<TrainResult>, o: ExperimentOptions): Promise<{ seconds: number; step: number } | null> {
+async function phase<T extends TrainConfig>(cfg: T, artifact: string, run: (c: T, o: TrainOptions) => Promise<TrainResult>, o: ExperimentOptions): Promise<{ seconds: number; step: number; secondsPerIteration: number | null } | null> {
   if (fs.existsSync(artifact)) { o.log?.(`${cfg.kind}: ${artifact} exists, skipped`); return null; }
   const resume = fs.existsSync(path.join(checkpointDir(cfg.out), LAST));
   const t0 = performance.now();
-  const r = await run(cfg, { ...o, resume });
+  // Steady-state seconds per iteration: from the end of iteration 1 (loader start and first-call
+  // costs excluded) to the end of the last.
+  let tFirst = 0, nFirst = 0, tLast = 0, nLast = 0;
+  const r = await run(cfg, { ...o, resume, onProgress: (p) => {
+    if (!tFirst) { tFirst = performance.now(); nFirst = p.step; }
+    tLast = performance.now(); nLast = p.step;
+    o.onProgress?.(p);
+  } });
   if (r.aborted) throw new Error(`stopped in ${cfg.kind} at iteration ${r.step}; rerun the same command to continue`);
   const seconds = (performance.now() - t0) / 1000;
-  o.log?.(`${cfg.kind} → ${r.artifact}: ${r.step} iterations in ${seconds.toFixed(1)} s (${(r.step / seconds).toFixed(2)} it/s)`);
-  return { seconds, step: r.step };
+  const secondsPerIteration = nLast > nFirst ? (tLast - tFirst) / 1000 / (nLast - nFirst) : null;
+  o.log?.(`${cfg.kind} → ${r.artifact}: ${r.step} iterations in ${seconds.toFixed(1)} s (${secondsPerIteration === null ? '?' : secondsPerIteration.toFixed(3)} s/it after the first)`);
+  return { seconds, step: r.step, secondsPerIteration };
 }
 
 export async function runExperiment(file: string, o: ExperimentOptions = {}): Promise<{ out: string; results: string }> {
@@ -88,13 +101,15 @@ export async function runExperiment(file: string, o: ExperimentOptions = {}): Pr
   if (!p.success) throw new ConfigError(`${file}: ${p.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}`);
   const x = p.data;
   const base = path.dirname(path.resolve(file));
-  const out = o.out ? path.resolve(o.out) : path.resolve(base, x.out);
+  const out0 = o.out ? path.resolve(o.out) : path.resolve(base, x.out);
+  const out = o.probe ? path.join(out0, 'probe') : out0;
+  if (o.probe) { fs.rmSync(out, { recursive: true, force: true }); o = { ...o, iterations: o.probe }; }
   const trainDir = path.resolve(base, x.data.train), valSrc = path.resolve(base, x.data.val);
   fs.mkdirSync(out, { recursive: true });
   const it = (v: unknown): unknown => o.iterations ?? v;
   const common = { seed: x.seed, threads: x.threads };
   o.log?.(`held-out crops: ${x.heldOut.max} × ${x.heldOut.crop}² from ${valSrc}`);
-  const held = await prepareHeldOut(valSrc, path.join(out, 'heldout'), x.heldOut.crop, x.heldOut.seed, x.heldOut.max, x.degradation);
+  const held = await prepareHeldOut(valSrc, path.join(out0, 'heldout'), x.heldOut.crop, x.heldOut.seed, x.heldOut.max, x.degradation);
   const monitor = { hr: held.hr, lr: held.lr, max: x.evaluation.monitor, preview: 4, seed: x.evaluation.seed };
   // Every phase config is checked before any training starts.
   const enc = x.encoder as Record<string, unknown> & { data: Record<string, unknown> };
@@ -110,6 +125,23 @@ export async function runExperiment(file: string, o: ExperimentOptions = {}): Pr
   timings.encoder = await phase(encCfg, path.join(encCfg.out, ENCODER_FILE), trainEncoder, o);
   timings.teacher = await phase(teaCfg, path.join(teaCfg.out, 'model'), trainTeacher, o);
   for (const [name, c] of runCfgs) timings[`run-${name}`] = await phase(c, path.join(c.out, 'model'), distill, o);
+  if (o.probe) {
+    // Iteration counts that fit each phase's budget at the probed speed (validation excluded).
+    const fit = (k: string, budget: number): number | null => {
+      const t = timings[k] as { secondsPerIteration: number | null } | null;
+      return t?.secondsPerIteration ? Math.floor((budget * 60) / t.secondsPerIteration / 50) * 50 : null;
+    };
+    const runNames = runCfgs.map(([n]) => `run-${n}`);
+    const slowestRun = Math.max(...runNames.map((n) => (timings[n] as { secondsPerIteration: number | null } | null)?.secondsPerIteration ?? 0));
+    const suggestion = {
+      encoder: fit('encoder', PHASE_BUDGET_MIN.encoder!), teacher: fit('teacher', PHASE_BUDGET_MIN.teacher!),
+      distill: slowestRun ? Math.floor((PHASE_BUDGET_MIN.distill! * 60) / slowestRun / 50) * 50 : null,
+    };
+    const report = { probe: o.probe, timings, budgetMinutes: PHASE_BUDGET_MIN, suggestedIterations: suggestion, threads: torch.getNumThreads() };
+    fs.writeFileSync(path.join(out, 'probe.json'), JSON.stringify(report, null, 2) + '\n');
+    o.log?.(`probe: ${JSON.stringify(report)}`);
+    return { out, results: path.join(out, 'probe.json') };
+  }
 
   // Evaluation on every held-out crop with a fixed ε.
   const t0 = performance.now();
