@@ -126,3 +126,51 @@ test('teacher, encoder and student: resume after N equals 2N straight; abort lea
   const json = JSON.parse(fs.readFileSync(path.join(tmp, 's4', 'model', 'model.json'), 'utf8')) as { kind: string; oneStep: boolean; autoencoder: unknown };
   assert.deepEqual([json.kind, json.oneStep, json.autoencoder], ['pixel-diffusion-sr', true, null]);
 });
+
+test('latent space (VQ-f4 from a model folder) and LR/HR pairs: teacher, student, upscale', async () => {
+  const { tinyModel } = await import('../models/tiny-model.js');
+  const vqDir = tinyModel(path.join(tmp, 'vq'));
+  await hrFolder();
+  // Pairs: the validation folders of the test above hold 16²/4² pairs; make 32²/8² ones here.
+  const pairs = path.join(tmp, 'pairs');
+  for (const d of ['hr', 'lr']) fs.mkdirSync(path.join(pairs, d), { recursive: true });
+  for (let i = 0; i < 4; i++) {
+    const [h, l] = torch.scope(() => { const h = torch.rand([1, 3, 32, 32], { generator: new torch.Generator(10 + i) }); return [torch.keep(h), torch.keep(torch.avgPool2d(h, 4, { stride: 4 }))]; });
+    await writeImage(path.join(pairs, 'hr', `p${i}.png`), h!); await writeImage(path.join(pairs, 'lr', `p${i}.png`), l!);
+    h!.dispose(); l!.dispose();
+  }
+  const data = { pairs: { hr: path.join(pairs, 'hr'), lr: path.join(pairs, 'lr') }, crop: 32, batch: 2, workers: 0 };
+  const t = await trainTeacher(checkConfig('teacher', { ...teacherCfg(path.join(tmp, 'lt'), ''), iterations: 2, space: 'latent', vq: vqDir, unet: { ...TINY_UNET, image_size: 8, lq_size: 8 }, data }));
+  const json = JSON.parse(fs.readFileSync(path.join(t.artifact!, 'model.json'), 'utf8')) as { kind: string; autoencoder: { kind: string } };
+  assert.equal(json.kind, 'diffusion-sr');
+  assert.equal(json.autoencoder.kind, 'vq-f4');
+  const s = await distill(checkConfig('distill', { ...base(path.join(tmp, 'ls'), ''), iterations: 2, teacher: t.artifact, losses: { distill: 1, hfp: 1, adv: 0.02, inverse: 1, gt: 1 }, heads: { width: 8, groups: 4 }, data }));
+  for (const k of ['distill', 'hfp', 'adv', 'inverse', 'gt', 'd']) assert.ok(Number.isFinite(s.lastTerms[k]!), k);
+  const up = loadUpscaler({ model: s.artifact! });
+  try {
+    torch.scope(() => assert.deepEqual(up.upscale(torch.rand([1, 3, 8, 8], { generator: new torch.Generator(3) }), { tile: 0 }).shape, [1, 3, 32, 32]));
+  } finally {
+    up.dispose();
+  }
+});
+
+test('vpdsr train-teacher: one-line errors, then a run from a config file with --iterations and --out', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/vpdsr.js');
+  const bad = path.join(tmp, 'cli-bad.yaml');
+  fs.writeFileSync(bad, 'space: pixl\n');
+  let r = spawnSync(process.execPath, [bin, 'train-teacher', '--config', bad], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^vpdsr: .*cli-bad.yaml: out: is required; space: must be one of "pixel", "latent"/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  r = spawnSync(process.execPath, [bin, 'distill'], { encoding: 'utf8' });
+  assert.match(r.stderr, /give --config FILE/);
+  const good = path.join(tmp, 'cli.json');
+  fs.writeFileSync(good, JSON.stringify({ ...teacherCfg('unused', await hrFolder()), iterations: 50 }));
+  const out = path.join(tmp, 'cli-out');
+  r = spawnSync(process.execPath, [bin, 'train-teacher', '--config', good, '--iterations', '2', '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /train-teacher|teacher done: 2 iterations/);
+  assert.ok(fs.existsSync(path.join(out, 'model', 'model.json')));
+});
