@@ -162,7 +162,7 @@ test('vpdsr train-teacher: one-line errors, then a run from a config file with -
   fs.writeFileSync(bad, 'space: pixl\n');
   let r = spawnSync(process.execPath, [bin, 'train-teacher', '--config', bad], { encoding: 'utf8' });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /^vpdsr: .*cli-bad.yaml: out: is required; space: must be one of "pixel", "latent"/);
+  assert.match(r.stderr, /^vpdsr: .*cli-bad.yaml: out: is required; iterations: is required; space: must be one of "pixel", "latent"/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
   r = spawnSync(process.execPath, [bin, 'distill'], { encoding: 'utf8' });
   assert.match(r.stderr, /give --config FILE/);
