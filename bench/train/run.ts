@@ -1,7 +1,7 @@
 // npm run bench:train: seconds per training iteration and peak RSS, vpdsr beside PyTorch (upstream
 // ResShift UNet, bench/train/torch_step.py) in the same run. Each case runs in its own process so
 // that its peak RSS is its own. JSON lines on stdout.
-//   node dist/bench/train/run.js [--iters N] [--cases a,b] [--resshift DIR]
+//   node dist/bench/train/run.js [--iters N] [--cases a,b,memory] [--memory-steps N] [--resshift DIR]
 // --resshift: a checkout of zsyOAOA/ResShift (default $VPDSR_RESSHIFT); without it the PyTorch
 // rows are reported as skipped.
 import { spawnSync } from 'node:child_process';
@@ -105,9 +105,43 @@ function runCase(c: Case, iters: number): Record<string, unknown> {
   return { impl: 'vpdsr', case: c.name, dtype: c.dtype, batch: c.batch, hr: c.hr, iters: times.length, s_per_it: +mean.toFixed(4), it_per_s: +(1 / mean).toFixed(3), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), threads: torch.getNumThreads() };
 }
 
+/** RSS over a long run of tiny distillation steps (every term, both optimisers): at warm-up and at the end. */
+function memoryCase(steps: number): Record<string, unknown> {
+  torch.manualSeed(0);
+  const g = new torch.Generator(0);
+  const tiny: Partial<UNetConfig> = { ...RECIPE_UNET, image_size: 16, lq_size: 16, model_channels: 8, channel_mult: [1, 2], num_res_blocks: [1, 1], norm_groups: 4 };
+  const teacher = new UNetModelSwin(tiny), student = new UNetModelSwin(tiny);
+  student.loadStateDict(teacher.stateDict());
+  teacher.requiresGrad_(false);
+  const encoder = new StandInEncoder({ widths: [8, 16], embed_dim: 8, num_classes: 4 }).requiresGrad_(false);
+  const heads = new DiscriminatorHeads(teacher, { width: 8, groups: 4 });
+  const nets = { space: pixelSpace(SCHEDULE), student, teacher, encoder, heads };
+  const opt = new AdamW(student.parameters(), { lr: 1e-4, weightDecay: 0 }), dopt = new AdamW(heads.parameters(), { lr: 1e-4, weightDecay: 0 });
+  const warm = Math.min(1000, Math.floor(steps / 10));
+  let rssWarm = 0;
+  const t0 = performance.now();
+  for (let i = 1; i <= steps; i++) {
+    torch.scope(() => {
+      const hr = torch.rand([1, 3, 16, 16], { generator: g }).mul(2).sub(1), lq = torch.rand([1, 3, 4, 4], { generator: g }).mul(2).sub(1);
+      const draws = drawDistill(nets.space, hr.shape, g);
+      opt.zeroGrad();
+      const r = generatorLoss(nets, { weights: B, hfp: { levels: 1, distance: 'l1', target: 'hr' } }, hr, lq, draws);
+      r.total.backward(); opt.step();
+      dopt.zeroGrad(); discriminatorLoss(nets, r, lq, draws).backward(); dopt.step();
+    });
+    if (i === warm) rssWarm = process.memoryUsage().rss;
+  }
+  const rssEnd = process.memoryUsage().rss;
+  return { impl: 'vpdsr', case: 'memory', steps, warmup: warm, rss_warm_mb: +(rssWarm / 2 ** 20).toFixed(1), rss_end_mb: +(rssEnd / 2 ** 20).toFixed(1), growth_mb: +((rssEnd - rssWarm) / 2 ** 20).toFixed(1), s_per_it: +((performance.now() - t0) / 1000 / steps).toFixed(4), threads: torch.getNumThreads() };
+}
+
 function main(): void {
-  const { values } = parseArgs({ options: { iters: { type: 'string', default: '3' }, cases: { type: 'string' }, resshift: { type: 'string' }, case: { type: 'string' }, dtype: { type: 'string' } } });
+  const { values } = parseArgs({ options: { iters: { type: 'string', default: '3' }, cases: { type: 'string' }, resshift: { type: 'string' }, case: { type: 'string' }, dtype: { type: 'string' }, 'memory-steps': { type: 'string', default: '10000' } } });
   const iters = Number(values.iters);
+  if (values.case === 'memory') {
+    process.stdout.write(JSON.stringify(memoryCase(Number(values['memory-steps']))) + '\n');
+    return;
+  }
   if (values.case) {
     const c = CASES.find((x) => x.name === values.case && x.dtype === (values.dtype ?? 'fp32'))!;
     process.stdout.write(JSON.stringify(runCase(c, c.iters ?? iters)) + '\n');
@@ -116,6 +150,10 @@ function main(): void {
   const resshift = values.resshift ?? process.env.VPDSR_RESSHIFT;
   const wanted = values.cases ? new Set(values.cases.split(',')) : null;
   process.stdout.write(JSON.stringify({ bench: 'train', time: new Date().toISOString(), cpus: os.cpus().length, load: os.loadavg().map((v) => +v.toFixed(2)), torchRef: resshift ?? null }) + '\n');
+  if (!wanted || wanted.has('memory')) {
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--case', 'memory', '--memory-steps', values['memory-steps']!], { encoding: 'utf8' });
+    process.stdout.write(r.status === 0 ? r.stdout : JSON.stringify({ impl: 'vpdsr', case: 'memory', error: r.stderr.trim().split('\n').pop() }) + '\n');
+  }
   for (const c of CASES) {
     if (wanted && !wanted.has(c.name)) continue;
     const n = String(c.iters ?? iters);
