@@ -115,11 +115,11 @@ export async function runExperiment(file: string, o: ExperimentOptions = {}): Pr
   const enc = x.encoder as Record<string, unknown> & { data: Record<string, unknown> };
   const encCfg = checkConfig('encoder', { ...common, ...enc, iterations: it(enc.iterations), out: path.join(out, 'encoder'), data: { ...enc.data, hr: trainDir } }, `${file}: encoder`);
   const { valEvery: teaEvery, ...tea } = x.teacher as Record<string, unknown> & { data: Record<string, unknown>; valEvery?: number };
-  const teaCfg = checkConfig('teacher', { ...common, ...tea, iterations: it(tea.iterations), out: path.join(out, 'teacher'), data: { ...tea.data, hr: trainDir, degradation: x.degradation }, val: { ...monitor, every: teaEvery ?? 0 } }, `${file}: teacher`);
+  const teaCfg = checkConfig('teacher', { ...common, ...tea, iterations: it(tea.iterations), out: path.join(out, 'teacher'), data: { ...tea.data, hr: trainDir, degradation: x.degradation }, val: { ...monitor, every: teaEvery ?? 0 }, preview: { every: teaEvery ?? 0 } }, `${file}: teacher`);
   const { valEvery: disEvery, ...dis } = x.distill as Record<string, unknown> & { data: Record<string, unknown>; valEvery?: number };
   const runCfgs = Object.entries(x.runs).map(([name, r]) => [name, checkConfig('distill', {
     ...common, ...dis, ...r, iterations: it(dis.iterations), out: path.join(out, `run-${name}`), teacher: path.join(out, 'teacher', 'model'),
-    encoder: path.join(out, 'encoder', ENCODER_FILE), data: { ...dis.data, hr: trainDir, degradation: x.degradation }, val: { ...monitor, every: disEvery ?? 0 },
+    encoder: path.join(out, 'encoder', ENCODER_FILE), data: { ...dis.data, hr: trainDir, degradation: x.degradation }, val: { ...monitor, every: disEvery ?? 0 }, preview: { every: disEvery ?? 0 },
   }, `${file}: runs.${name}`)] as const);
   const timings: Record<string, unknown> = {};
   timings.encoder = await phase(encCfg, path.join(encCfg.out, ENCODER_FILE), trainEncoder, o);

@@ -117,11 +117,10 @@ export async function runPhase(cfg: TrainConfig, phase: Phase, o: TrainOptions):
     return lastFile;
   };
   const previewDir = path.join(cfg.out, 'previews');
-  const validate = async (): Promise<Record<string, number> | undefined> => {
+  const validate = async (preview: boolean): Promise<Record<string, number> | undefined> => {
     if (!phase.validate) return undefined;
-    const wantPreview = cfg.preview.every > 0 || step === cfg.iterations;
-    if (wantPreview) fs.mkdirSync(previewDir, { recursive: true });
-    const v = await phase.validate(step, wantPreview ? path.join(previewDir, `step-${String(step).padStart(7, '0')}.png`) : null);
+    if (preview) fs.mkdirSync(previewDir, { recursive: true });
+    const v = await phase.validate(step, preview ? path.join(previewDir, `step-${String(step).padStart(7, '0')}.png`) : null);
     log({ type: 'val', step, ...v });
     return v;
   };
@@ -142,11 +141,14 @@ export async function runPhase(cfg: TrainConfig, phase: Phase, o: TrainOptions):
       rate = (step - start) / Math.max(elapsed, 1e-9);
       o.onProgress?.({ kind: cfg.kind, step, total: cfg.iterations, terms: lastTerms, itPerSec: rate, etaSec: (cfg.iterations - step) / Math.max(rate, 1e-9) });
       if (step % cfg.log.every === 0 || step === cfg.iterations) log({ type: 'train', step, ...lastTerms, it_per_s: rate });
+      // Validation numbers every val.every, a preview grid every preview.every (both at the end).
       const vEvery = 'val' in cfg && cfg.val ? cfg.val.every : 0;
-      if (step < cfg.iterations && ((vEvery > 0 && step % vEvery === 0) || (cfg.preview.every > 0 && step % cfg.preview.every === 0 && vEvery === 0))) lastVal = await validate();
+      const pEvery = cfg.preview.every;
+      const doVal = vEvery > 0 && step % vEvery === 0, doPreview = pEvery > 0 && step % pEvery === 0;
+      if (step < cfg.iterations && (doVal || doPreview)) lastVal = await validate(doPreview);
       if (step < cfg.iterations && cfg.checkpoint.every > 0 && step % cfg.checkpoint.every === 0) writeCheckpoint();
     }
-    if (start < cfg.iterations || !lastVal) lastVal = await validate();
+    if (start < cfg.iterations || !lastVal) lastVal = await validate(true);
     const file = writeCheckpoint();
     const artifact = await phase.finish();
     log({ type: 'end', step, artifact });

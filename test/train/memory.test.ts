@@ -4,14 +4,15 @@ import assert from 'node:assert/strict';
 import * as torch from '../../src/engine/index.js';
 import { AdamW, EMA } from '../../src/engine/optim/index.js';
 import { drawDistill, generatorLoss, discriminatorLoss } from '../../src/train/steps.js';
-import { tinyNets } from './tiny-nets.js';
+import { tinyNets, TINY_SCHEDULE } from './tiny-nets.js';
 
-const STEPS = 2000, WARMUP = 300;
-/** Allowed RSS growth after warm-up (allocator caches settle in the first few hundred steps). */
-const BOUND_MB = 24;
+const STEPS = 2000, WARMUP = 1000;
+/** Allowed RSS growth after warm-up: malloc arenas (oneDNN, autograd) grow for ≈ 750 steps, measured, then stay flat; the live-tensor count must not move at all. */
+const BOUND_MB = 16;
 
 test(`${STEPS} distillation steps: RSS grows by less than ${BOUND_MB} MB after ${WARMUP} warm-up steps`, () => {
-  const nets = tinyNets(7);
+  // A 2-step teacher keeps the test short; the step is otherwise the full objective.
+  const nets = tinyNets(7, true, { ...TINY_SCHEDULE, steps: 2 });
   const opt = new AdamW(nets.student.parameters(), { lr: 1e-4, weightDecay: 0 });
   const dopt = new AdamW(nets.heads!.parameters(), { lr: 1e-4, weightDecay: 0 });
   const ema = new EMA(nets.student, { rate: 0.999 });

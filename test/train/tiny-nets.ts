@@ -14,7 +14,7 @@ export const TINY_UNET: Partial<UNetConfig> = {
 
 export const TINY_SCHEDULE = { steps: 4, kappa: 2.0, power: 0.3, minNoiseLevel: 0.2, etasEnd: 0.99, etasStart: 'journal' as const };
 
-export function tinyNets(seed = 0, withAll = true): DistillNets & { dispose(): void } {
+export function tinyNets(seed = 0, withAll = true, schedule = TINY_SCHEDULE): DistillNets & { dispose(): void } {
   torch.manualSeed(seed);
   const teacher = new UNetModelSwin(TINY_UNET);
   const student = new UNetModelSwin(TINY_UNET);
@@ -24,7 +24,7 @@ export function tinyNets(seed = 0, withAll = true): DistillNets & { dispose(): v
   encoder?.requiresGrad_(false).eval();
   const heads = withAll ? new DiscriminatorHeads(teacher, { width: 8, groups: 4 }) : undefined;
   return {
-    space: pixelSpace(TINY_SCHEDULE), student, teacher, encoder, heads,
+    space: pixelSpace(schedule), student, teacher, encoder, heads,
     dispose: () => { teacher.dispose(); student.dispose(); encoder?.dispose(); heads?.dispose(); },
   };
 }
