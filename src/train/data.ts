@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
 import { DataLoader, type Batch } from '../data/loader.js';
-import { listPairs, readRgb8 } from '../data/dataset.js';
+import { listImages, listPairs, readRgb8 } from '../data/dataset.js';
 import { PRESETS, validatePreset, type DegradationPreset } from '../data/degradation/params.js';
 import type { DataConfig, ValConfig } from './config.js';
 import { ConfigError } from './config.js';
@@ -71,7 +71,6 @@ export interface ValItem { name: string; hr: Tensor; lq: Tensor }
 export async function loadValSet(v: { hr: string; lr: string; max: number }): Promise<ValItem[]> {
   const names = (await listPairs(v.hr, v.lr)).sort().slice(0, v.max);
   const lrNames = new Map<string, string>();
-  const { listImages } = await import('../data/dataset.js');
   for (const n of await listImages(v.lr)) lrNames.set(n.slice(0, n.length - path.extname(n).length), n);
   const out: ValItem[] = [];
   for (const name of names) {
