@@ -38,3 +38,4 @@ export * as clip from './models/clip/index.js';
 export { evaluate, EvaluateOptionsSchema, type EvaluateOptions, type EvalResult, type EvalProgress } from './api/evaluate.js';
 export { formatTable, formatJson, formatCsv } from './metrics/format.js';
 export { listMetrics, findMetric, type MetricDef } from './metrics/index.js';
+export { train, distill, trainEncoder, ConfigError, type TrainOptions, type TrainResult, type TrainProgress, type TrainLogRecord, type TeacherConfig, type DistillConfig, type EncoderConfig } from './api/train.js';

@@ -19,6 +19,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   parity: async () => (await import('./parity.js')).registerParity,
   models: async () => (await import('./models.js')).registerModels,
   eval: async () => (await import('./eval.js')).registerEval,
+  'train-teacher': async () => (await import('./train-teacher.js')).registerTrainTeacher,
+  distill: async () => (await import('./distill.js')).registerDistill,
+  'train-encoder': async () => (await import('./train-encoder.js')).registerTrainEncoder,
 };
 
 /** The subcommand named on the command line (first argument that is not an option), if any. */

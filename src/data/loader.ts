@@ -277,11 +277,16 @@ export class DataLoader {
     return out;
   }
 
-  /** The batches of one epoch, in order, prefetched. The consumer disposes each batch's tensors. */
-  async *epoch(epoch = 0): AsyncGenerator<Batch> {
+  /**
+   * The batches of one epoch, in order, prefetched, from batch `start` on (a resumed run continues
+   * mid-epoch: each batch is a function of the seed, the epoch and its index). The consumer disposes
+   * each batch's tensors.
+   */
+  async *epoch(epoch = 0, start = 0): AsyncGenerator<Batch> {
+    if (!Number.isInteger(start) || start < 0) throw new RangeError(`loader: start batch must be a non-negative integer, got ${start}`);
     if (this.options.workers > 0 && !this.pool) this.pool = new WorkerPool(this.options.workers);
     const inFlight = (this.options.prefetch ?? 2) * Math.max(1, this.options.workers);
-    for await (const { result } of runOrdered(this.tasks(epoch), this.pool, inFlight)) {
+    for await (const { result } of runOrdered(this.tasks(epoch).slice(start), this.pool, inFlight)) {
       yield fromWire(await result);
     }
   }

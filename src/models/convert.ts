@@ -29,7 +29,8 @@ import {
 export interface LoadedModel {
   json: ModelJson;
   unet: UNetModelSwin;
-  vq: VQModelTorch;
+  /** null for a pixel-space model (kind 'pixel-diffusion-sr'). */
+  vq: VQModelTorch | null;
 }
 
 export interface LoadOptions {
@@ -150,7 +151,7 @@ export function presetModelJson(preset: Preset, sources: SourceFile[], createdBy
 }
 
 /** A preset's networks from the public .pth files (lenient reading, §6.3). */
-export function loadPublicModel(presetName: string, unetFile: string, vqFile: string, opts: LoadOptions & WidthOptions & { sources?: SourceFile[] } = {}): LoadedModel {
+export function loadPublicModel(presetName: string, unetFile: string, vqFile: string, opts: LoadOptions & WidthOptions & { sources?: SourceFile[] } = {}): LoadedModel & { vq: VQModelTorch } {
   const preset = getPreset(presetName);
   checkPublicFile(unetFile, 'unet', preset);
   checkPublicFile(vqFile, 'autoencoder', preset);
@@ -228,24 +229,26 @@ export function loadModelFolder(dir: string, opts: LoadOptions = {}): LoadedMode
     throw new Error(`${where}: unet.config: ${(e as Error).message}`);
   }
   try {
-    let vcfg: VQConfig;
+    let vcfg: VQConfig | null = null;
     try {
-      vcfg = checkVQConfig(json.autoencoder.config);
+      if (json.autoencoder) vcfg = checkVQConfig(json.autoencoder.config);
     } catch (e) {
       throw new Error(`${where}: autoencoder.config: ${(e as Error).message}`);
     }
     const ufile = path.join(dir, json.unet.file);
     loadFrom(ufile, strictStateDict(ufile, unet, 'UNetModelSwin'), (sd) => unet.loadStateDict(sd, { onWarning: (m: string) => (opts.onWarning ?? process.emitWarning)(`${ufile}: ${m}`) }));
-    vq = new VQModelTorch(vcfg);
-    const vfile = path.join(dir, json.autoencoder.file);
-    const vqNet = vq;
-    loadFrom(vfile, strictStateDict(vfile, vq, 'VQ autoencoder'), (sd) => vqNet.loadStateDict(sd));
+    if (json.autoencoder && vcfg) {
+      vq = new VQModelTorch(vcfg);
+      const vfile = path.join(dir, json.autoencoder.file);
+      const vqNet = vq;
+      loadFrom(vfile, strictStateDict(vfile, vq, 'VQ autoencoder'), (sd) => vqNet.loadStateDict(sd));
+    }
   } catch (e) {
     unet.dispose();
     vq?.dispose();
     throw e;
   }
-  return { json, unet: unet.eval(), vq: vq.eval() };
+  return { json, unet: unet.eval(), vq: vq ? vq.eval() : null };
 }
 
 export interface ConvertResult {

@@ -12,6 +12,8 @@ export const MODEL_FORMAT = 'vpdsr-model/1';
 export const MODEL_JSON = 'model.json';
 export const UNET_FILE = 'unet.safetensors';
 export const AUTOENCODER_FILE = 'autoencoder.safetensors';
+export const MODEL_KINDS = ['diffusion-sr', 'pixel-diffusion-sr'] as const;
+export type ModelKind = typeof MODEL_KINDS[number];
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 export type JsonObject = { [k: string]: JsonValue };
@@ -27,8 +29,12 @@ export interface SourceFile {
 
 export interface ModelJson {
   format: typeof MODEL_FORMAT;
-  /** One kind so far: a ResShift-style latent diffusion SR model (UNetModelSwin + VQ-f4). */
-  kind: 'diffusion-sr';
+  /**
+   * 'diffusion-sr': a ResShift-style latent diffusion SR model (UNetModelSwin + VQ-f4);
+   * 'pixel-diffusion-sr': ResShift's non-latent mode (the UNet works on the bicubic-×4 LR in pixel
+   * space, input scaled by 1/(3κ√η_t + 1)); no autoencoder (`autoencoder: null`).
+   */
+  kind: ModelKind;
   name: string;
   scale: 4;
   /** The preset the model was made from (null for models vpdsr trained). */
@@ -41,7 +47,7 @@ export interface ModelJson {
   /** LR padding multiple (64: window 8 × 2³ downsamplings). */
   padding: number;
   unet: { class: 'UNetModelSwin'; config: JsonObject; file: typeof UNET_FILE };
-  autoencoder: { kind: 'vq-f4'; class: 'VQModelTorch'; config: JsonObject; file: typeof AUTOENCODER_FILE };
+  autoencoder: { kind: 'vq-f4'; class: 'VQModelTorch'; config: JsonObject; file: typeof AUTOENCODER_FILE } | null;
   provenance: { createdBy: string; created: string; sources: SourceFile[]; note: string };
 }
 
@@ -103,7 +109,7 @@ const sourceCheck: Checker = (v, w) => exactObject(v, w, {
 export function checkModelJson(v: unknown, where: string): ModelJson {
   exactObject(v, where, {
     format: literal(MODEL_FORMAT),
-    kind: literal('diffusion-sr'),
+    kind: literal(...MODEL_KINDS),
     name: isStr,
     scale: literal(4),
     preset: (x, w) => { if (x !== null) isStr(x, w); },
@@ -112,7 +118,11 @@ export function checkModelJson(v: unknown, where: string): ModelJson {
     oneStep: isBool,
     padding: posInt(1),
     unet: (x, w) => exactObject(x, w, { class: literal('UNetModelSwin'), config: jsonObject, file: literal(UNET_FILE) }),
-    autoencoder: (x, w) => exactObject(x, w, { kind: literal('vq-f4'), class: literal('VQModelTorch'), config: jsonObject, file: literal(AUTOENCODER_FILE) }),
+    autoencoder: (x, w) => {
+      // A pixel-space model has none; a latent one must have it.
+      if ((v as { kind?: unknown }).kind === 'pixel-diffusion-sr') { if (x !== null) fail(w, 'must be null for a pixel-diffusion-sr model'); return; }
+      exactObject(x, w, { kind: literal('vq-f4'), class: literal('VQModelTorch'), config: jsonObject, file: literal(AUTOENCODER_FILE) });
+    },
     provenance: (x, w) => exactObject(x, w, {
       createdBy: isStr, created: isStr, note: anyStr,
       sources: (s, ww) => { if (!Array.isArray(s)) fail(ww, 'must be an array'); s.forEach((e, i) => sourceCheck(e, `${ww}[${i}]`)); },
@@ -122,6 +132,11 @@ export function checkModelJson(v: unknown, where: string): ModelJson {
   if (m.oneStep && m.sampler !== 'one-step') fail(`${where}.sampler`, `must be "one-step" for a one-step model, got ${JSON.stringify(m.sampler)}`);
   if (m.padding % 8 !== 0) fail(`${where}.padding`, `must be a multiple of 8, got ${m.padding}`);
   return m;
+}
+
+/** The weight files a model folder holds. */
+export function modelFiles(m: ModelJson): string[] {
+  return m.autoencoder ? [m.unet.file, m.autoencoder.file] : [m.unet.file];
 }
 
 /** Reads and validates DIR/model.json; one-line errors name the file. */
@@ -147,7 +162,7 @@ export function readModelJson(dir: string): ModelJson {
     throw new ModelFormatError(`${file}: not valid JSON (${(e as Error).message})`);
   }
   const m = checkModelJson(v, file);
-  for (const f of [m.unet.file, m.autoencoder.file]) {
+  for (const f of modelFiles(m)) {
     if (!fs.existsSync(path.join(dir, f))) throw new ModelFormatError(`${path.join(dir, f)}: missing (the model folder is incomplete)`);
   }
   return m;
@@ -172,7 +187,7 @@ export function writeModelFolder(dir: string, json: ModelJson, writeWeights: (tm
   checkOutputFolder(dir, overwrite);
   writeFolderAtomic(dir, (tmp) => {
     writeWeights(tmp);
-    for (const f of [UNET_FILE, AUTOENCODER_FILE]) if (!fs.existsSync(path.join(tmp, f))) throw new ModelFormatError(`internal: ${f} was not written`);
+    for (const f of modelFiles(json)) if (!fs.existsSync(path.join(tmp, f))) throw new ModelFormatError(`internal: ${f} was not written`);
     writeFileAtomic(path.join(tmp, MODEL_JSON), JSON.stringify(json, null, 2) + '\n');
   }, { overwrite: true });
 }

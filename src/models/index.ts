@@ -105,13 +105,16 @@ export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts 
     const choice = chooseSampler({ name: m.json.name, sampler: m.json.sampler, oneStep: m.json.oneStep, schedule: m.json.schedule }, o.sampler, o.steps);
     if (choice.warning) warn(choice.warning);
     const sc = m.json.schedule;
+    const pixel = m.vq === null;
     const diffusion = createGaussianDiffusion({
       steps: sc.steps, kappa: sc.kappa, minNoiseLevel: sc.minNoiseLevel, etasEnd: sc.etasEnd, power: sc.power, etasStart: sc.etasStart,
+      // ResShift's non-latent mode scales the input by 1/(3κ√η_t + 1).
+      latentFlag: !pixel,
       // One-step uses the full schedule's T − 1; multi-step samplers may run a respaced chain.
       timestepRespacing: choice.sampler === 'one-step' ? null : choice.steps,
     });
     const dt = ENGINE_DTYPE[o.dtype];
-    for (const net of [m.unet, m.vq]) {
+    for (const net of m.vq ? [m.unet, m.vq] : [m.unet]) {
       net.requiresGrad_(false);
       moveModule(net, o.device, dt, o.layout);
     }
@@ -119,6 +122,18 @@ export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts 
     const layout = o.layout ?? 'channels_last';
     // moveModule can only cast a module base that has to({ memoryFormat }).
     const unetLayout = typeof (unet as { to?: unknown }).to === 'function' ? layout : 'contiguous';
+    if (!vq) {
+      // Pixel space: the "latent" is the bicubic-×4 image itself, which the UNet also takes as its
+      // condition (lq_size = image_size); x̂_0 is clamped as upstream does without an autoencoder.
+      return {
+        name: m.json.name,
+        codec: { encode: (x) => x.clone(), decode: (z) => z.clone() },
+        denoise: (x, t, lq) => torch.scope(() => unet.forward(x.contiguous(unetLayout), t, torch.interpolate(lq, { scaleFactor: 4, mode: 'bicubic', alignCorners: false }).contiguous(unetLayout))),
+        sample: latentSampler(diffusion, choice.sampler, { clipDenoised: true }),
+        device: o.device, dtype: o.dtype, padding: m.json.padding, layout: o.layout,
+        dispose: () => { unet.dispose(); },
+      };
+    }
     return {
       name: m.json.name,
       // Each network gets its inputs in the layout of its weights (moveModule above): a mixed-layout
@@ -131,12 +146,12 @@ export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts 
       dtype: o.dtype,
       padding: m.json.padding,
       layout: o.layout,
-      decoderChannels: decoderChannels(m.vq),
+      decoderChannels: decoderChannels(vq),
       dispose: () => { unet.dispose(); vq.dispose(); },
     };
   } catch (e) {
     m.unet.dispose();
-    m.vq.dispose();
+    m.vq?.dispose();
     throw e;
   }
 }

@@ -117,7 +117,7 @@ test('convert: a trainer-layout F16 UNet + flat VQ → a strict model folder wit
   });
   // A model folder is loaded strictly and upscales.
   const m = loadModelFolder(out);
-  m.unet.dispose(); m.vq.dispose();
+  m.unet.dispose(); m.vq?.dispose();
   const up = loadUpscaler({ model: out });
   torch.scope(() => {
     const y = up.upscale(torch.rand([1, 3, 24, 20], { generator: new torch.Generator(4) }), { seed: 1 });

@@ -32,6 +32,10 @@ export interface UNetConfig {
   lq_size: number;
   /** vpdsr: the shifted-window mask; only 'upstream' is valid for released weights (§2.4.5). */
   swin_mask: SwinMaskMode;
+  /** vpdsr: groups of every GroupNorm (upstream's GroupNorm32 = 32); small pixel-space UNets use 8. */
+  norm_groups: number;
+  /** vpdsr: the Swin layer of the middle block (upstream always has it); false gives a UNet without attention. */
+  middle_attention: boolean;
 }
 
 /** The constructor defaults of UNetModelSwin (arguments without a default have none here either). */
@@ -52,6 +56,8 @@ export const UNET_DEFAULTS = {
   cond_mask: false,
   lq_size: 256,
   swin_mask: 'upstream',
+  norm_groups: 32,
+  middle_attention: true,
 } as const satisfies Partial<UNetConfig>;
 
 /** The released model (realsr_swinunet_realesrgan256[_journal].yaml, SinSR.yaml): 118,593,583 parameters. */
@@ -78,6 +84,8 @@ export const RELEASED_UNET: Readonly<UNetConfig> = Object.freeze({
   cond_mask: false,
   lq_size: 64,
   swin_mask: 'upstream',
+  norm_groups: 32,
+  middle_attention: true,
 });
 
 /** The released parameter count (MODEL_SPEC §2.1, verified upstream). */
@@ -94,6 +102,7 @@ const KEYS = [
   'image_size', 'in_channels', 'model_channels', 'out_channels', 'num_res_blocks', 'attention_resolutions', 'dropout',
   'channel_mult', 'conv_resample', 'num_heads', 'num_head_channels', 'use_scale_shift_norm', 'resblock_updown', 'swin_depth',
   'swin_embed_dim', 'window_size', 'mlp_ratio', 'patch_norm', 'cond_lq', 'cond_mask', 'lq_size', 'swin_mask',
+  'norm_groups', 'middle_attention',
 ] as const;
 // Upstream arguments that have no effect here and are accepted for config files as they are.
 const IGNORED = new Set(['dims', 'use_fp16']);
@@ -159,15 +168,19 @@ export function unetConfig(config: Partial<UNetConfig>): UNetConfig {
     cond_mask: bool('cond_mask', a.cond_mask),
     lq_size: posInt('lq_size', a.lq_size, 1 << 20),
     swin_mask: (() => { const m = a.swin_mask; if (m !== 'upstream' && m !== 'correct') throw new UNetConfigError(`swin_mask must be "upstream" or "correct", got ${JSON.stringify(m)}`); return m; })(),
+    norm_groups: posInt('norm_groups', a.norm_groups, 1024),
+    middle_attention: bool('middle_attention', a.middle_attention),
   };
   // Derived-width checks that upstream would only hit deep inside construction.
   const heads = swinHeads(cfg);
   if (cfg.swin_embed_dim % heads !== 0) throw new UNetConfigError(`swin_embed_dim ${cfg.swin_embed_dim} is not divisible by ${heads} heads`);
+  const g = cfg.norm_groups;
   for (const m of cfg.channel_mult) {
     const c = Math.trunc(m * cfg.model_channels);
-    if (c % 32 !== 0) throw new UNetConfigError(`level width ${c} (channel_mult ${m} × model_channels ${cfg.model_channels}) must be divisible by 32 (GroupNorm32)`);
+    if (c % g !== 0) throw new UNetConfigError(`level width ${c} (channel_mult ${m} × model_channels ${cfg.model_channels}) must be divisible by ${g} (GroupNorm with norm_groups ${g})`);
   }
-  if (cfg.swin_embed_dim % 32 !== 0) throw new UNetConfigError(`swin_embed_dim ${cfg.swin_embed_dim} must be divisible by 32 (GroupNorm32)`);
+  const swinUsed = cfg.middle_attention || cfg.attention_resolutions.length > 0;
+  if (swinUsed && cfg.swin_embed_dim % 32 !== 0) throw new UNetConfigError(`swin_embed_dim ${cfg.swin_embed_dim} must be divisible by 32 (GroupNorm32)`);
   if (cfg.image_size % 2 ** (cfg.channel_mult.length - 1) !== 0) throw new UNetConfigError(`image_size ${cfg.image_size} must be divisible by 2^${cfg.channel_mult.length - 1}`);
   if (cfg.lq_size !== cfg.image_size) {
     const r = cfg.lq_size / cfg.image_size;

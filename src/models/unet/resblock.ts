@@ -55,9 +55,9 @@ export function forwardInPlace(seq: Sequential, x: Tensor, opts: { from?: number
 }
 
 /** basic_ops.normalization(channels) = GroupNorm32(32, channels). */
-export function normalization(channels: number): GroupNorm32 {
-  if (channels % 32 !== 0) throw new RangeError(`normalization: GroupNorm32(32, C) needs C divisible by 32, got ${channels}`);
-  return new GroupNorm32(32, channels);
+export function normalization(channels: number, groups = 32): GroupNorm32 {
+  if (channels % groups !== 0) throw new RangeError(`normalization: GroupNorm(${groups}, C) needs C divisible by ${groups}, got ${channels}`);
+  return new GroupNorm32(groups, channels);
 }
 
 /** A module taking the timestep embedding as second argument (TimestepBlock). */
@@ -120,6 +120,8 @@ export interface ResBlockOptions {
   up?: boolean;
   down?: boolean;
   dropout?: number;
+  /** vpdsr: GroupNorm groups (upstream 32). */
+  norm_groups?: number;
 }
 
 /** ResBlock(channels, emb_channels, dropout, out_channels, use_conv, use_scale_shift_norm, dims=2, up, down). */
@@ -139,7 +141,8 @@ export class ResBlock extends Module implements TimestepBlock {
     this.out_channels = opts.out_channels ?? channels;
     this.use_scale_shift_norm = opts.use_scale_shift_norm ?? false;
     const dropout = opts.dropout ?? 0;
-    this.in_layers = new Sequential(normalization(channels), new SiLU(), new Conv2d(channels, this.out_channels, 3, { padding: 1 }));
+    const groups = opts.norm_groups ?? 32;
+    this.in_layers = new Sequential(normalization(channels, groups), new SiLU(), new Conv2d(channels, this.out_channels, 3, { padding: 1 }));
     this.updown = !!(opts.up || opts.down);
     if (opts.up) {
       this.h_upd = new Upsample(channels, false);
@@ -152,7 +155,7 @@ export class ResBlock extends Module implements TimestepBlock {
       this.x_upd = this.h_upd;
     }
     this.emb_layers = new Sequential(new SiLU(), new Linear(emb_channels, this.use_scale_shift_norm ? 2 * this.out_channels : this.out_channels));
-    this.out_layers = new Sequential(normalization(this.out_channels), new SiLU(), new Dropout(dropout), new Conv2d(this.out_channels, this.out_channels, 3, { padding: 1 }));
+    this.out_layers = new Sequential(normalization(this.out_channels, groups), new SiLU(), new Dropout(dropout), new Conv2d(this.out_channels, this.out_channels, 3, { padding: 1 }));
     if (this.out_channels === channels) this.skip_connection = new Identity();
     else if (opts.use_conv) this.skip_connection = new Conv2d(channels, this.out_channels, 3, { padding: 1 });
     else this.skip_connection = new Conv2d(channels, this.out_channels, 1);

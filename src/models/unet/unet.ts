@@ -92,7 +92,7 @@ export class UNetModelSwin extends Module {
       img_size: ds, mlp_ratio: cfg.mlp_ratio, patch_norm: cfg.patch_norm, swin_mask: cfg.swin_mask,
     });
     const resblock = (cin: number, cout: number, extra: { up?: boolean; down?: boolean } = {}): ResBlock =>
-      new ResBlock(cin, timeEmbedDim, { out_channels: cout, use_scale_shift_norm: cfg.use_scale_shift_norm, dropout: cfg.dropout, ...extra });
+      new ResBlock(cin, timeEmbedDim, { out_channels: cout, use_scale_shift_norm: cfg.use_scale_shift_norm, dropout: cfg.dropout, norm_groups: cfg.norm_groups, ...extra });
 
     // Runtime size constraints, per level: downsampling needs even sizes, Swin needs window multiples.
     let multiple = 2 ** (cfg.channel_mult.length - 1);
@@ -131,9 +131,13 @@ export class UNetModelSwin extends Module {
     });
 
     const lastLevel = cfg.channel_mult.length - 1;
-    const mid = swin(ch, ds);
-    noteSwin(mid, lastLevel);
-    this.middle_block = new TimestepEmbedSequential(resblock(ch, ch), mid, resblock(ch, ch));
+    if (cfg.middle_attention) {
+      const mid = swin(ch, ds);
+      noteSwin(mid, lastLevel);
+      this.middle_block = new TimestepEmbedSequential(resblock(ch, ch), mid, resblock(ch, ch));
+    } else {
+      this.middle_block = new TimestepEmbedSequential(resblock(ch, ch), resblock(ch, ch));
+    }
 
     this.output_blocks = new ModuleList();
     for (let level = lastLevel; level >= 0; level--) {
@@ -154,7 +158,7 @@ export class UNetModelSwin extends Module {
         this.output_blocks.append(new TimestepEmbedSequential(...layers));
       }
     }
-    this.out = new Sequential(normalization(ch), new SiLU(), new Conv2d(inputCh, cfg.out_channels, 3, { padding: 1 }));
+    this.out = new Sequential(normalization(ch, cfg.norm_groups), new SiLU(), new Conv2d(inputCh, cfg.out_channels, 3, { padding: 1 }));
     this.sizeMultiple = multiple;
     this.sizeReason = reason;
   }

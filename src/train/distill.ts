@@ -1,0 +1,143 @@
+// `vpdsr distill`: the VPD-SR student (VPDSR_METHOD §3.6): initialised from the teacher, t fixed at
+// T; L_distill against the teacher's deterministic sample, ESS, HFP, the adversarial term with its
+// own discriminator update, and SinSR's optional terms — each with its weight (0 = off).
+import path from 'node:path';
+import * as torch from '../engine/index.js';
+import { Tensor } from '../engine/index.js';
+import { clipGradNorm_ } from '../engine/optim/index.js';
+import { UNetModelSwin } from '../models/unet/index.js';
+import { loadModelFolder } from '../models/convert.js';
+import { DiscriminatorHeads } from '../models/discriminator/index.js';
+import { ConfigError, type DistillConfig } from './config.js';
+import { BatchStream } from './data.js';
+import { section, putSection } from './checkpoint.js';
+import { makeOptimizer, saveOptimizer, loadOptimizer, runPhase, type Phase, type TrainOptions, type TrainResult } from './run.js';
+import { Validator, setupRun } from './common.js';
+import { latentSpace, pixelSpace } from './space.js';
+import { drawDistill, generatorLoss, discriminatorLoss, type DistillNets, type DistillOptions } from './steps.js';
+import { unetEma } from './teacher.js';
+import { loadEncoder } from './encoder-train.js';
+import { writeTrainedModel } from './model-out.js';
+import type { StandInEncoder } from './encoder.js';
+
+export async function distill(cfg: DistillConfig, o: TrainOptions = {}): Promise<TrainResult> {
+  setupRun(cfg);
+  let m;
+  try {
+    m = loadModelFolder(cfg.teacher);
+  } catch (e) {
+    throw new ConfigError(`teacher: ${(e as Error).message}`);
+  }
+  const teacher = m.unet;
+  const vq = m.vq;
+  if (m.json.oneStep) { teacher.dispose(); vq?.dispose(); throw new ConfigError(`teacher: ${cfg.teacher} is a one-step model, not a multi-step teacher`); }
+  const schedule = m.json.schedule;
+  const space = vq ? latentSpace(schedule, vq) : pixelSpace(schedule);
+  const side = vq ? cfg.data.crop / 4 : cfg.data.crop;
+  if (side % teacher.sizeMultiple !== 0) { teacher.dispose(); vq?.dispose(); throw new ConfigError(`data.crop: ${cfg.data.crop} does not suit the teacher (its ${vq ? 'latent' : 'pixel'} side must be a multiple of ${teacher.sizeMultiple})`); }
+  // The student starts as the teacher (SinSR).
+  const student = new UNetModelSwin(teacher.config);
+  student.loadStateDict(teacher.stateDict());
+  student.train();
+  teacher.requiresGrad_(false).eval();
+  vq?.requiresGrad_(false).eval();
+  let encoder: StandInEncoder | undefined;
+  if (cfg.losses.ess > 0) encoder = loadEncoder(cfg.encoder!);
+  // bf16: the frozen networks compute in bf16; the student, its gradients and the heads stay f32.
+  if (cfg.dtype === 'bf16') {
+    teacher.to({ dtype: 'bfloat16' });
+    vq?.to({ dtype: 'bfloat16' });
+    encoder?.to({ dtype: 'bfloat16' });
+  }
+  const encoderNet = encoder ? { embed: (x: Tensor) => torch.scope(() => { const e = encoder!.embed(cfg.dtype === 'bf16' ? x.to({ dtype: 'bfloat16' }) : x); return e.float(); }) } : undefined;
+  const heads = cfg.losses.adv > 0 ? new DiscriminatorHeads(teacher, cfg.heads) : undefined;
+  const nets: DistillNets = { space, student, teacher, encoder: encoderNet, heads };
+  const opts: DistillOptions = { weights: cfg.losses, hfp: cfg.hfp };
+  const evalNet = new UNetModelSwin(teacher.config);
+  evalNet.requiresGrad_(false).eval();
+  const ema = unetEma(student, cfg.ema);
+  const opt = makeOptimizer(student.parameters(), cfg.optim, cfg.iterations);
+  const dopt = heads ? makeOptimizer(heads.parameters(), cfg.discOptim ?? cfg.optim, cfg.iterations) : null;
+  const g = new torch.Generator(cfg.seed);
+  let data: BatchStream | null = null;
+  let validator: Validator | null = null;
+  let startPos = { epoch: 0, batch: 0 };
+  const phase: Phase = {
+    async step() {
+      if (!data) data = await BatchStream.open(cfg.data, cfg.seed, startPos);
+      const { hr, lq } = await data.next();
+      try {
+        return torch.scope(() => {
+          const draws = drawDistill(space, space.zShape(hr), g);
+          opt.opt.zeroGrad();
+          const r = generatorLoss(nets, opts, hr, lq, draws);
+          r.total.backward();
+          if (cfg.optim.gradClip > 0) clipGradNorm_(student.parameters(), cfg.optim.gradClip);
+          opt.opt.step();
+          opt.sched.step();
+          ema.update(student);
+          const terms: Record<string, number> = { loss: r.total.item() };
+          for (const [k, v] of Object.entries(r.terms)) terms[k] = v.item();
+          if (dopt) {
+            // One discriminator update on the same batch and draws, the fake detached (§3.5).
+            dopt.opt.zeroGrad();
+            const ld = discriminatorLoss(nets, r, lq, draws);
+            ld.backward();
+            dopt.opt.step();
+            dopt.sched.step();
+            terms.d = ld.item();
+          }
+          return terms;
+        });
+      } finally {
+        hr.dispose(); lq.dispose();
+      }
+    },
+    saveState() {
+      const tensors = new Map<string, Tensor>();
+      putSection(tensors, 'model', student.stateDict());
+      putSection(tensors, 'ema', ema.stateDict());
+      if (heads) putSection(tensors, 'disc', heads.stateDict());
+      tensors.set('rng', g.getState());
+      const json: Record<string, unknown> = { data: data ? data.position : startPos };
+      saveOptimizer(tensors, json, 'optim', opt);
+      if (dopt) saveOptimizer(tensors, json, 'discOptim', dopt);
+      return { tensors, json };
+    },
+    loadState(tensors, json) {
+      student.loadStateDict(section(tensors, 'model'));
+      ema.loadStateDict(section(tensors, 'ema'));
+      if (heads) heads.loadStateDict(section(tensors, 'disc'));
+      g.setState(tensors.get('rng')!);
+      loadOptimizer(tensors, json, 'optim', opt);
+      if (dopt) loadOptimizer(tensors, json, 'discOptim', dopt);
+      startPos = json.data as typeof startPos;
+    },
+    async validate(_step, previewFile) {
+      if (!validator) return {};
+      ema.copyTo(evalNet);
+      return validator.run(space, evalNet, 'one-step', previewFile, { net: teacher, mode: 'multi-step' });
+    },
+    async finish() {
+      const dir = path.join(cfg.out, 'model');
+      const on = Object.entries(cfg.losses).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ');
+      if (vq && cfg.dtype === 'bf16') vq.to({ dtype: 'float32' });
+      writeTrainedModel(dir, { name: path.basename(cfg.out), schedule, unet: student, weights: ema.stateDict(), vq, oneStep: true, note: `VPD-SR student distilled by vpdsr distill from ${path.basename(cfg.teacher)} for ${cfg.iterations} iterations (${on}; EMA ${cfg.ema})` });
+      return dir;
+    },
+    async dispose() {
+      await data?.close();
+      validator?.dispose();
+      opt.opt.dispose(); dopt?.opt.dispose();
+      ema.dispose();
+      student.dispose(); evalNet.dispose(); teacher.dispose(); vq?.dispose(); encoder?.dispose(); heads?.dispose();
+    },
+  };
+  try {
+    validator = await Validator.open(cfg.val);
+  } catch (e) {
+    await phase.dispose();
+    throw e;
+  }
+  return runPhase(cfg, phase, o);
+}

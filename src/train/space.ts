@@ -1,0 +1,64 @@
+// Where diffusion happens during training: ResShift's VQ-f4 latent space or its non-latent (pixel)
+// mode (VPDSR_METHOD §8.3). One object answers what the steps need of either.
+import * as torch from '../engine/index.js';
+import { Tensor } from '../engine/index.js';
+import { createGaussianDiffusion, type GaussianDiffusion } from '../models/diffusion/index.js';
+import type { ScheduleSpec } from '../models/presets.js';
+import type { VQModelTorch } from '../models/vq/index.js';
+
+export type SpaceKind = 'pixel' | 'latent';
+
+export interface TrainSpace {
+  readonly kind: SpaceKind;
+  readonly diffusion: GaussianDiffusion;
+  /** Upstream clamps x̂_0 only without an autoencoder. */
+  readonly clipDenoised: boolean;
+  /** The shape of z_0 for an HR batch. */
+  zShape(hr: Tensor): number[];
+  /** z_y from the LR in [−1, 1] (no gradient): bicubic ×4, then VQ encode in latent space. */
+  zY(lq: Tensor): Tensor;
+  /** z_0 from the HR in [−1, 1] (no gradient). */
+  z0(hr: Tensor): Tensor;
+  /** The UNet's condition: the LR itself (latent) or its bicubic ×4 (pixel, = z_y). */
+  cond(lq: Tensor, zY: Tensor): Tensor;
+  /** Pixels in [−1, 1] from a latent, differentiable (straight-through quantiser in latent space). */
+  decode(z: Tensor): Tensor;
+}
+
+export function up4(x: Tensor): Tensor {
+  return torch.interpolate(x, { scaleFactor: 4, mode: 'bicubic', alignCorners: false });
+}
+
+export function diffusionFor(s: ScheduleSpec, kind: SpaceKind): GaussianDiffusion {
+  return createGaussianDiffusion({
+    steps: s.steps, kappa: s.kappa, minNoiseLevel: s.minNoiseLevel, etasEnd: s.etasEnd, power: s.power, etasStart: s.etasStart,
+    latentFlag: kind === 'latent',
+  });
+}
+
+export function pixelSpace(schedule: ScheduleSpec): TrainSpace {
+  return {
+    kind: 'pixel',
+    diffusion: diffusionFor(schedule, 'pixel'),
+    clipDenoised: true,
+    zShape: (hr) => hr.shape,
+    zY: (lq) => torch.noGrad(() => up4(lq)),
+    z0: (hr) => hr.detach().clone(),
+    cond: (_lq, zY) => zY,
+    decode: (z) => torch.alias(z),
+  };
+}
+
+export function latentSpace(schedule: ScheduleSpec, vq: VQModelTorch): TrainSpace {
+  return {
+    kind: 'latent',
+    diffusion: diffusionFor(schedule, 'latent'),
+    clipDenoised: false,
+    zShape: (hr) => [hr.size(0), vq.quantize.e_dim, Math.floor(Math.floor(hr.size(2) / 2) / 2), Math.floor(Math.floor(hr.size(3) / 2) / 2)],
+    // A bf16 VQ computes in bf16; the diffusion and the losses stay f32.
+    zY: (lq) => torch.noGrad(() => torch.scope(() => vq.encode(up4(lq)).float())),
+    z0: (hr) => torch.noGrad(() => torch.scope(() => vq.encode(hr).float())),
+    cond: (lq) => lq,
+    decode: (z) => torch.scope(() => vq.decode(z, { straightThrough: true }).float()),
+  };
+}
