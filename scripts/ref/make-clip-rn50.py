@@ -13,53 +13,22 @@ folder and pyiqa's tree as scripts/ref/pyiqa_shim.py describes:
 About 0.25 GB.
 """
 import argparse
-import importlib
 import json
 import os
 import sys
-import types
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pyiqa_shim  # noqa: E402
 
-# clip/model.py build_model's values for RN50 (embed_dim, image_resolution, vision_layers, vision_width,
-# vision_patch_size, context_length, vocab_size, transformer_width, transformer_heads, transformer_layers)
-RN50 = (1024, 224, (3, 4, 6, 3), 64, None, 77, 49408, 512, 8, 12)
+RN50 = pyiqa_shim.CLIP_RN50
 
 
 def load_image(path):
     from PIL import Image
     import torchvision.transforms.functional as TF
     return TF.to_tensor(Image.open(path).convert('RGB')).unsqueeze(0)
-
-
-def import_clip(root):
-    """openai/CLIP's package; ftfy (only the tokenizer's basic_clean) packaging (a version warning) and tqdm (downloads)
-    stood in for when absent."""
-    try:
-        import packaging.version  # noqa: F401
-    except ImportError:
-        pk, pv = types.ModuleType('packaging'), types.ModuleType('packaging.version')
-        pv.parse = lambda s: tuple(int(x) for x in s.split('+')[0].split('.')[:3] if x.isdigit())
-        pk.version = pv
-        sys.modules['packaging'], sys.modules['packaging.version'] = pk, pv
-    try:
-        import tqdm  # noqa: F401  (download progress only)
-    except ImportError:
-        t = types.ModuleType('tqdm')
-        t.tqdm = lambda *a, **k: None
-        sys.modules['tqdm'] = t
-    if 'ftfy' not in sys.modules:
-        try:
-            import ftfy  # noqa: F401
-        except ImportError:
-            f = types.ModuleType('ftfy')
-            f.fix_text = lambda s: s
-            sys.modules['ftfy'] = f
-    sys.path.insert(0, os.path.abspath(root))
-    return importlib.import_module('clip'), importlib.import_module('clip.model')
 
 
 def main():
@@ -70,7 +39,7 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--score', nargs='*', default=[], help='images to score with pyiqa clipiqa into clipiqa-scores.json')
     a = ap.parse_args()
-    _, clip_model = import_clip(a.openai)
+    _, clip_model = pyiqa_shim.import_clip(a.openai)
     torch.manual_seed(a.seed)
     torch.set_grad_enabled(False)
     model = clip_model.CLIP(*RN50).eval()  # initialize_parameters: CLIP's own random init
@@ -98,9 +67,8 @@ def main():
     if a.score:
         if not a.upstream:
             sys.exit('--score needs --upstream (pyiqa tree)')
-        pyiqa_shim.load(a.upstream)
-        arch = importlib.import_module('pyiqa.archs.clipiqa_arch')
-        net = arch.CLIPIQA(model_type='clipiqa', backbone=path).eval()
+        CLIPIQA, _ = pyiqa_shim.load_clipiqa(a.upstream, a.openai)
+        net = CLIPIQA(model_type='clipiqa', backbone=path).eval()
         scores = {p: float(net(load_image(p)).reshape(-1)[0]) for p in a.score}
         print(f'clipiqa: {scores}', flush=True)
         with open(os.path.join(a.out, 'clipiqa-scores.json'), 'w') as f:
