@@ -148,7 +148,7 @@ export function registerEval(program: Command): void {
  * default metrics and VPDSR_WEIGHTS. Returns 1 when the evaluation cannot run or an image failed.
  */
 export async function evalUpscaleOutputs(outDir: string, outputs: string[], hrDir: string, quiet?: boolean): Promise<number> {
-  if (outputs.length === 0) { process.stderr.write('vpdsr: --eval: no outputs to evaluate\n'); return 1; }
+  if (outputs.length === 0) { process.stderr.write('vpdsr: --eval: no outputs to evaluate\n'); return EXIT.failed; }
   const progress = evalProgressBar(quiet);
   const warn = (l: string): void => { progress.stop(); process.stderr.write(`vpdsr: warning: ${l}\n`); };
   try {
@@ -158,10 +158,10 @@ export async function evalUpscaleOutputs(outDir: string, outputs: string[], hrDi
     });
     progress.stop();
     process.stdout.write(formatTable(r));
-    return r.errors.length > 0 ? 1 : 0;
+    return r.errors.length > 0 ? EXIT.failed : EXIT.ok;
   } catch (e) {
     progress.stop();
-    if (e instanceof EvalError) { process.stderr.write(`vpdsr: --eval: ${e.message}\n`); return 1; }
+    if (e instanceof EvalError) { process.stderr.write(`vpdsr: --eval: ${e.message}\n`); return EXIT.failed; }
     throw e;
   }
 }
