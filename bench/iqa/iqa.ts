@@ -1,8 +1,8 @@
-// bench/iqa: images/s and peak RSS of the no-reference metric networks at 512² on the CPU, fp32,
+// bench/iqa: images/s and peak RSS of the no-reference metric networks (MUSIQ, MANIQA, CLIP-IQA RN50) at 512² on the CPU, fp32,
 // vpdsr beside the same pyiqa networks in PyTorch, JSON lines.
 //
-//   node bench/iqa/run.js [--metrics musiq,maniqa] [--size 512] [--threads 2] [--repeat 1]
-//                         [--warmup W] [--upstream /tmp/iqa-ref] [--python /usr/bin/python3] [--out FILE]
+//   node bench/iqa/run.js [--metrics musiq,maniqa,clipiqa] [--size 512] [--threads 2] [--repeat 1]
+//                         [--warmup W] [--upstream /tmp/iqa-ref] [--openai /tmp/openai-clip] [--python /usr/bin/python3] [--out FILE]
 //
 // Every (metric, engine) runs in its own child process, so peak RSS is its own. Weights are random
 // (seeded; the cost does not depend on them), built in memory. The PyTorch side is
@@ -18,6 +18,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../../src/engine/index.js';
 import { MUSIQ, MUSIQ_DEFAULT, MANIQA, MANIQA_DEFAULT, MANIQA_SCALE, iqaMetric, type ManiqaVariant } from '../../src/models/iqa/index.js';
+import { CLIP, clipiqaScore } from '../../src/models/clip/index.js';
+
+/** OpenAI's RN50 (clip/model.py build_model values), as the clipiqa metric loads it from RN50.pt. */
+const CLIP_RN50 = { embed_dim: 1024, image_resolution: 224, vision_layers: [3, 4, 6, 3], vision_width: 64, vision_heads: 32, context_length: 77, vocab_size: 49408, transformer_width: 512, transformer_heads: 8, transformer_layers: 12 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..', '..');
@@ -45,6 +49,13 @@ function runChild(c: Child): string {
     const m = new MANIQA({ ...MANIQA_DEFAULT, scale: MANIQA_SCALE[info.variant as ManiqaVariant] }).eval();
     run = () => torch.noGrad(() => torch.scope(() => m.forward(img).item()));
     dispose = () => m.dispose();
+  } else if (info.family === 'clipiqa') {
+    // The metric's computation (src/metrics/defs/clipiqa.ts): the prompt features are computed on the
+    // first call and cached on the model (pyiqa encodes the ten prompts on every call).
+    const m = new CLIP(CLIP_RN50);
+    m.eval();
+    run = () => torch.noGrad(() => torch.scope(() => clipiqaScore(m, img).item()));
+    dispose = () => m.dispose();
   } else {
     throw new Error(`${c.metric}: not benchmarked here`);
   }
@@ -62,7 +73,7 @@ function runChild(c: Child): string {
 export function benchIqa(): string[] {
   const childArg = arg('child', '');
   if (childArg) return [runChild(JSON.parse(childArg) as Child)];
-  const metrics = arg('metrics', 'musiq,maniqa').split(',').filter(Boolean);
+  const metrics = arg('metrics', 'musiq,maniqa,clipiqa').split(',').filter(Boolean);
   const size = Number(arg('size', '512')), threads = Number(arg('threads', '2')), repeat = Number(arg('repeat', '1'));
   const upstream = arg('upstream', '/tmp/iqa-ref'), python = arg('python', '/usr/bin/python3');
   const lines: string[] = [JSON.stringify({ bench: 'iqa', host: os.hostname(), cpus: os.cpus().length, loadavg: os.loadavg().map((x) => +x.toFixed(2)), date: new Date().toISOString() })];
@@ -77,7 +88,7 @@ export function benchIqa(): string[] {
       lines.push(JSON.stringify({ bench: 'iqa', engine: 'pytorch', metric, skipped: `no upstream trees at ${upstream} (see scripts/ref/pyiqa_shim.py)` }));
       continue;
     }
-    const py = spawnSync(python, [path.join(repo, 'bench', 'iqa', 'torch_bench.py'), '--upstream', upstream, '--metric', metric, '--size', String(size),
+    const py = spawnSync(python, [path.join(repo, 'bench', 'iqa', 'torch_bench.py'), '--upstream', upstream, '--openai', arg('openai', '/tmp/openai-clip'), '--metric', metric, '--size', String(size),
       '--threads', String(threads), '--repeat', String(repeat), '--warmup', String(warmup)], { encoding: 'utf8', maxBuffer: 1 << 24 });
     lines.push(py.status === 0 ? py.stdout.trim().split('\n').pop()! : JSON.stringify({ bench: 'iqa', engine: 'pytorch', metric, error: (py.stderr || py.stdout).trim().split('\n').pop() }));
     console.error(lines[lines.length - 1]);

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The PyTorch side of bench/iqa: pyiqa's MUSIQ / MANIQA network (random weights, eval, no grad)
+"""The PyTorch side of bench/iqa: pyiqa's MUSIQ / MANIQA / CLIPIQA network (random weights, eval, no grad)
 on one random image, fp32 CPU. Dev-only (Debian python3-torch 1.13, upstream trees as in
 scripts/ref/pyiqa_shim.py). Prints one JSON line."""
 import argparse
@@ -21,11 +21,22 @@ ap.add_argument('--size', type=int, default=512)
 ap.add_argument('--threads', type=int, default=2)
 ap.add_argument('--repeat', type=int, default=1)
 ap.add_argument('--warmup', type=int, default=1)
+ap.add_argument('--openai', default='/tmp/openai-clip', help="folder holding openai/CLIP's clip/ package (clipiqa)")
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 torch.set_grad_enabled(False)
 MUSIQ, MANIQA = pyiqa_shim.load(a.upstream)
 torch.manual_seed(1234)
+
+
+def clipiqa():
+    # pyiqa's CLIPIQA(model_type='clipiqa') around a random full-size RN50 (CLIP's own init, fp32 as on CPU).
+    CLIPIQA, clip_model = pyiqa_shim.load_clipiqa(a.upstream, a.openai)
+    arch = sys.modules['pyiqa.archs.clipiqa_arch']
+    arch.load = lambda backbone, device: clip_model.CLIP(*pyiqa_shim.CLIP_RN50).float().eval()
+    return CLIPIQA(model_type='clipiqa')
+
+
 nets = {
     'musiq': lambda: MUSIQ(pretrained=False, num_class=1),
     'musiq-spaq': lambda: MUSIQ(pretrained=False, num_class=1),
@@ -34,6 +45,7 @@ nets = {
     'maniqa': lambda: MANIQA(pretrained=False, scale=0.8),
     'maniqa-kadid': lambda: MANIQA(pretrained=False, scale=0.8),
     'maniqa-pipal': lambda: MANIQA(pretrained=False, scale=0.13),
+    'clipiqa': clipiqa,
 }
 net = nets[a.metric]().eval()
 x = torch.rand(1, 3, a.size, a.size, generator=torch.Generator().manual_seed(7))

@@ -92,3 +92,45 @@ def load(root):
     musiq = importlib.import_module('pyiqa.archs.musiq_arch')
     maniqa = importlib.import_module('pyiqa.archs.maniqa_arch')
     return musiq.MUSIQ, maniqa.MANIQA
+
+
+# clip/model.py build_model's values for RN50 (embed_dim, image_resolution, vision_layers, vision_width,
+# vision_patch_size, context_length, vocab_size, transformer_width, transformer_heads, transformer_layers)
+CLIP_RN50 = (1024, 224, (3, 4, 6, 3), 64, None, 77, 49408, 512, 8, 12)
+
+
+def import_clip(root):
+    """openai/CLIP's `clip` package from <root>/clip; ftfy (only the tokenizer's basic_clean),
+    packaging (a version warning) and tqdm (downloads) stood in for when absent."""
+    try:
+        import ftfy  # noqa: F401
+    except ImportError:
+        f = types.ModuleType('ftfy')
+        f.fix_text = lambda s: s
+        sys.modules['ftfy'] = f
+    try:
+        import packaging.version  # noqa: F401
+    except ImportError:
+        pk, pv = types.ModuleType('packaging'), types.ModuleType('packaging.version')
+        pv.parse = lambda s: tuple(int(x) for x in s.split('+')[0].split('.')[:3] if x.isdigit())
+        pk.version = pv
+        sys.modules['packaging'], sys.modules['packaging.version'] = pk, pv
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        t = types.ModuleType('tqdm')
+        t.tqdm = lambda *a, **k: None
+        sys.modules['tqdm'] = t
+    root = os.path.abspath(root)
+    if not os.path.isfile(os.path.join(root, 'clip', 'model.py')):
+        sys.exit(f'{root}/clip not found: fetch openai/CLIP and pass the folder holding its clip/ package')
+    sys.path.insert(0, root)
+    return importlib.import_module('clip'), importlib.import_module('clip.model')
+
+
+def load_clipiqa(root, openai_root):
+    """Returns (CLIPIQA class, pyiqa's clip_model module) from <root>/pyiqa and openai/CLIP's package."""
+    import_clip(openai_root)
+    load(root)
+    arch = importlib.import_module('pyiqa.archs.clipiqa_arch')
+    return arch.CLIPIQA, importlib.import_module('pyiqa.archs.clip_model')

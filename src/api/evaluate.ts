@@ -10,49 +10,39 @@
 // an OptionError with one line. A metric whose weight file is missing is skipped (listed in
 // `skipped` with the reason) while the others run.
 import path from 'node:path';
-import { z } from 'zod';
+import { z, parseOptions, fn, intOption, nonEmpty, suggestion } from './options.js';
 import { OptionError, AbortError } from './errors.js';
 import { runEvaluation, EvalError, type EvalResult, type EvalProgress } from '../metrics/run.js';
 import { weightsDir } from '../metrics/weights.js';
+import { findMetric, listMetrics } from '../metrics/index.js';
 
-const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `${what} must be a function` });
-const folder = z.string().min(1, 'must be a folder path');
+const folder = nonEmpty;
 
 export const EvaluateOptionsSchema = z.object({
   /** SR output folder(s): one method per folder. */
   sr: z.union([folder, z.array(folder).min(1, 'needs at least one folder')]),
   /** Method names shown in tables and reports (default: the folder names). */
-  names: z.array(z.string().min(1)).optional(),
+  names: z.array(nonEmpty).optional(),
   hr: folder.optional(),
   lr: folder.optional(),
   /** Metric ids, as a list or comma-separated (default: psnr, ssim, lpips, dists, niqe; without hr only niqe). */
   metrics: z.union([z.string(), z.array(z.string())]).optional(),
   /** Folder with the backbone weight files (default VPDSR_WEIGHTS). */
-  weights: z.string().min(1).optional(),
+  weights: nonEmpty.optional(),
   device: z.string().regex(/^(cpu|cuda(:\d+)?)$/, "must be 'cpu' or 'cuda[:N]'").optional(),
-  batchSize: z.number().int().min(1).max(64).optional(),
-  onProgress: fn<(p: EvalProgress) => void>('onProgress').optional(),
-  onWarning: fn<(line: string) => void>('onWarning').optional(),
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, { message: 'signal must be an AbortSignal' }).optional(),
+  batchSize: intOption(1, 64).optional(),
+  onProgress: fn<(p: EvalProgress) => void>().optional(),
+  onWarning: fn<(line: string) => void>().optional(),
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, { message: 'must be an AbortSignal' }).optional(),
 }).strict();
 
 export type EvaluateOptions = z.input<typeof EvaluateOptionsSchema>;
 export type { EvalResult, EvalProgress };
 
-/** One line for the first problem zod found: `option: message`. */
-export function zodLine(prefix: string, err: z.ZodError): string {
-  const i = err.issues[0]!;
-  if (i.code === 'unrecognized_keys') return `${prefix}: unknown option${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
-  const where = i.path.length ? i.path.join('.') : 'options';
-  return `${prefix}: ${where}: ${i.message}`;
-}
-
-/** Checks evaluate()'s options (the CLI passes its flags through this too). */
+/** Checks evaluate()'s options: an OptionError with one line naming the option (did-you-mean for unknown keys). */
 export function parseEvaluateOptions(o: unknown): z.output<typeof EvaluateOptionsSchema> {
   if (o === null || typeof o !== 'object') throw new OptionError('evaluate(options): options must be an object');
-  const r = EvaluateOptionsSchema.safeParse(o);
-  if (!r.success) throw new OptionError(zodLine('evaluate()', r.error));
-  return r.data;
+  return parseOptions(EvaluateOptionsSchema, o, { where: 'evaluate(options)' });
 }
 
 /** Method names: the given ones, else each folder's base name (made unique with its parent). */
@@ -74,6 +64,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const metrics = o.metrics === undefined ? undefined
     : (typeof o.metrics === 'string' ? o.metrics.split(',') : o.metrics).map((s) => s.trim()).filter((s) => s.length > 0);
   if (metrics !== undefined && metrics.length === 0) throw new OptionError('evaluate(): metrics names no metric');
+  for (const n of metrics ?? []) {
+    if (findMetric(n)) continue;
+    const ids = listMetrics().map((m) => m.id);
+    throw new OptionError(`--metrics: unknown metric ${JSON.stringify(n)}${suggestion(n, ids)} (known: ${ids.join(', ')})`);
+  }
   if (o.signal?.aborted) throw new AbortError('evaluation aborted');
   try {
     return await runEvaluation({

@@ -5,19 +5,30 @@ import { rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import cliProgress from 'cli-progress';
-import { evaluate, parseEvaluateOptions, type EvalResult } from '../api/evaluate.js';
+import { evaluate, EvaluateOptionsSchema, type EvalResult } from '../api/evaluate.js';
 import { runEvaluation, EvalError } from '../metrics/run.js';
 import { weightsDir } from '../metrics/weights.js';
 import { OptionError } from '../api/errors.js';
+import { z, nonEmpty, flagOption } from '../api/options.js';
 import { formatCsv, formatJson, formatTable } from '../metrics/format.js';
 import { listMetrics } from '../metrics/index.js';
-import { UsageError } from './errors.js';
+import type { ReportInput } from '../metrics/report/html.js';
+import { EXIT, UsageError, flagName, numeric, parseFlags } from './errors.js';
+
+export type { ReportInput };
 
 export interface EvalFlags {
   sr: string[]; hr?: string; lr?: string; metrics?: string; weights?: string;
   json?: string; csv?: string; report?: string; title?: string; name?: string[];
-  device: string; batchSize?: string; quiet?: boolean;
+  device: string; batchSize?: number | string; quiet?: boolean;
 }
+
+/** The command's flags, checked by evaluate()'s schema plus the output flags (one line naming the flag). */
+const EvalFlagsSchema = EvaluateOptionsSchema.pick({ sr: true, names: true, hr: true, lr: true, metrics: true, weights: true, device: true, batchSize: true })
+  .extend({ json: nonEmpty.optional(), csv: nonEmpty.optional(), report: nonEmpty.optional(), title: z.string().optional(), quiet: flagOption.optional() })
+  .strict();
+
+const flagLabel = (key: string): string => (key === 'names' ? '--name' : flagName(key));
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
@@ -31,15 +42,6 @@ export async function writeTextAtomic(file: string, text: string): Promise<void>
     await unlink(tmp).catch(() => undefined);
     throw new Error(`${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-}
-
-/** What the HTML report module receives (src/metrics/report/html.ts, `writeReport(file, input)`). */
-export interface ReportInput {
-  title?: string;
-  metrics: { id: string; lowerBetter: boolean }[];
-  methods: { name: string; dir: string; images: { key: string; name: string; path: string; values: Record<string, number | null> }[]; mean: Record<string, number | null> }[];
-  hr?: Record<string, string>;
-  lr?: Record<string, string>;
 }
 
 /** The report's input from an evaluation: image keys are the pairing keys used in hr / lr. */
@@ -94,28 +96,28 @@ export function evalProgressBar(quiet: boolean | undefined): { onProgress?: (p: 
 }
 
 export async function runEval(o: EvalFlags, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
-  const opts = {
-    sr: o.sr, hr: o.hr, lr: o.lr, metrics: o.metrics, weights: o.weights, device: o.device,
-    names: o.name, batchSize: o.batchSize === undefined ? undefined : Number(o.batchSize),
-  };
-  for (const k of Object.keys(opts) as (keyof typeof opts)[]) if (opts[k] === undefined) delete opts[k];
-  if (o.batchSize !== undefined && !/^\d+$/.test(o.batchSize.trim())) throw new UsageError(`--batch-size must be an integer, got ${JSON.stringify(o.batchSize)}`);
-  try { parseEvaluateOptions(opts); } catch (e) { throw new UsageError((e as Error).message.replace(/^evaluate\(\): /, '').replace(/^batchSize/, '--batch-size').replace(/^names/, '--name')); }
-  for (const f of [o.json, o.csv, o.report]) {
-    if (f !== undefined && [o.hr, o.lr, ...o.sr].some((d) => d !== undefined && path.resolve(d) === path.resolve(f))) throw new UsageError(`${f}: an output file cannot be an input folder`);
+  const flags = Object.fromEntries(Object.entries({
+    sr: o.sr, hr: o.hr, lr: o.lr, metrics: o.metrics, weights: o.weights, device: o.device, names: o.name, batchSize: o.batchSize,
+    json: o.json, csv: o.csv, report: o.report, title: o.title, quiet: o.quiet,
+  }).filter(([, v]) => v !== undefined));
+  const p = parseFlags(EvalFlagsSchema, flags, 'eval', flagLabel);
+  for (const f of [p.json, p.csv, p.report]) {
+    if (f !== undefined && [p.hr, p.lr, ...p.sr].some((d) => d !== undefined && path.resolve(d) === path.resolve(f))) throw new UsageError(`eval: ${f}: an output file cannot be an input folder`);
   }
-  const progress = evalProgressBar(o.quiet);
+  const progress = evalProgressBar(p.quiet);
   const warn = (l: string): void => { progress.stop(); process.stderr.write(`vpdsr: warning: ${l}\n`); };
   let r: EvalResult;
   try {
+    const { json: _j, csv: _c, report: _r, title: _t, quiet: _q, ...opts } = p;
     r = await evaluate({ ...opts, onWarning: warn, onProgress: progress.onProgress });
   } catch (e) {
-    if (e instanceof OptionError) throw new UsageError(e.message.replace(/^evaluate\(\): /, ''));
+    // Folders, metric names and pairing problems are bad command lines (exit 2).
+    if (e instanceof OptionError) throw new UsageError(`eval: ${e.message.replace(/^evaluate\((options)?\): /, '')}`);
     throw e;
   } finally { progress.stop(); }
   out(formatTable(r));
-  await writeOutputs(r, o);
-  return r.errors.length > 0 ? 1 : 0;
+  await writeOutputs(r, p);
+  return r.errors.length > 0 ? EXIT.failed : EXIT.ok;
 }
 
 export function registerEval(program: Command): void {
@@ -133,7 +135,7 @@ export function registerEval(program: Command): void {
     .option('--report <file.html>', 'write an HTML report to compare the methods image by image')
     .option('--title <text>', 'title of the HTML report')
     .option('--device <dev>', 'cpu | cuda | cuda:N', 'cpu')
-    .option('--batch-size <n>', 'images of the same size scored together (default 4)')
+    .option('--batch-size <n>', 'images of the same size scored together (default 4)', numeric)
     .option('-q, --quiet', 'no progress bar')
     .addHelpText('after', '\nExample:\n  vpdsr eval --sr out/osediff --sr out/bicubic --hr data/realsr/hr --metrics psnr,ssim,lpips,niqe --weights ~/weights --json scores.json')
     .action(async (o: EvalFlags) => {
@@ -146,7 +148,7 @@ export function registerEval(program: Command): void {
  * default metrics and VPDSR_WEIGHTS. Returns 1 when the evaluation cannot run or an image failed.
  */
 export async function evalUpscaleOutputs(outDir: string, outputs: string[], hrDir: string, quiet?: boolean): Promise<number> {
-  if (outputs.length === 0) { process.stderr.write('vpdsr: --eval: no outputs to evaluate\n'); return 1; }
+  if (outputs.length === 0) { process.stderr.write('vpdsr: --eval: no outputs to evaluate\n'); return EXIT.failed; }
   const progress = evalProgressBar(quiet);
   const warn = (l: string): void => { progress.stop(); process.stderr.write(`vpdsr: warning: ${l}\n`); };
   try {
@@ -156,10 +158,10 @@ export async function evalUpscaleOutputs(outDir: string, outputs: string[], hrDi
     });
     progress.stop();
     process.stdout.write(formatTable(r));
-    return r.errors.length > 0 ? 1 : 0;
+    return r.errors.length > 0 ? EXIT.failed : EXIT.ok;
   } catch (e) {
     progress.stop();
-    if (e instanceof EvalError) { process.stderr.write(`vpdsr: --eval: ${e.message}\n`); return 1; }
+    if (e instanceof EvalError) { process.stderr.write(`vpdsr: --eval: ${e.message}\n`); return EXIT.failed; }
     throw e;
   }
 }

@@ -1,5 +1,6 @@
 // The public backbone files the network metrics read, under the names they are published with.
 import type { WeightFile } from './registry.js';
+import type { IqaMetricInfo } from '../models/iqa/metrics.js';
 
 export const ALEXNET: WeightFile = {
   file: 'alexnet-owt-7be5be79.pth',
@@ -18,3 +19,9 @@ export const PT_INCEPTION: WeightFile = {
   url: 'https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth',
   what: "pytorch-fid's port of TensorFlow's FID Inception-v3",
 };
+
+/** The weight file of one of pyiqa's no-reference metrics, as the metric table (IQA_METRICS) names it. */
+export function iqaWeightFile(info: IqaMetricInfo): WeightFile {
+  const what = info.family === 'clipiqa' ? `OpenAI CLIP ${info.variant} weights` : `pyiqa's ${info.id} weights`;
+  return { file: info.weightFile, url: info.publishedAt, what };
+}

@@ -5,6 +5,9 @@ import './defs/niqe.js';
 import './defs/lpips.js';
 import './defs/dists.js';
 import './defs/fid.js';
+import './defs/clipiqa.js';
+import './defs/musiq.js';
+import './defs/maniqa.js';
 
 export { findMetric, listMetrics, registerMetric, type MetricDef, type MetricInstance, type MetricContext, type WeightFile } from './registry.js';
 export { weightsDir, resolveWeights, assetPath } from './weights.js';

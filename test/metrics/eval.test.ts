@@ -106,7 +106,9 @@ test('evaluate(): bad options and bad folders are one-line OptionErrors', async 
     [{ sr: dir('sr'), hr: dir('hr'), color: 1 } as never, /unknown option color/],
     [{ sr: '' }, /sr/],
     [{ sr: dir('sr'), batchSize: 0 }, /batchSize/],
-    [{ sr: dir('sr'), metrics: 'psnr,nope' }, /unknown metric "nope" \(known: psnr, /],
+    [{ sr: dir('sr'), metrics: 'psnr,nope' }, /unknown metric "nope" \(did you mean niqe\?\) \(known: psnr, /],
+    [{ sr: dir('sr'), metrics: 'psnr,musiqq' }, /unknown metric "musiqq" \(did you mean musiq\?\)/],
+    [{ sr: dir('sr'), weigths: 'w' } as never, /^evaluate\(options\): unknown option weigths \(did you mean weights\?\)$/],
     [{ sr: dir('dup'), hr: dir('hr') }, /Canon_001_SR\.png and canon_001_out\.png have the same key/],
     [{ sr: dir('orphan'), hr: dir('hr') }, /Canon_005\.png has no ground truth with key canon_005/],
     [{ sr: path.join(root, 'missing'), hr: dir('hr') }, /--sr .*missing: no such folder/],
@@ -154,13 +156,16 @@ test('vpdsr eval: one JSON object for one method; usage errors are one line with
   const doc = JSON.parse(readFileSync(json, 'utf8')) as { images: unknown[]; mean: Record<string, number> };
   assert.ok(!Array.isArray(doc) && doc.images.length === 3 && typeof doc.mean.psnr === 'number');
   for (const [args, re] of [
-    [['eval', '--sr', dir('orphan'), '--hr', dir('hr')], /^vpdsr: .*Canon_005\.png has no ground truth/],
-    [['eval', '--sr', dir('sr'), '--metrics', 'bogus'], /^vpdsr: --metrics: unknown metric "bogus"/],
-    [['eval', '--sr', dir('sr'), '--batch-size', 'x'], /^vpdsr: --batch-size must be an integer/],
-    [['eval', '--sr', dir('sr'), '--json', dir('sr')], /^vpdsr: .*an output file cannot be an input folder/],
+    [['eval', '--sr', dir('orphan'), '--hr', dir('hr')], /^vpdsr: eval: .*Canon_005\.png has no ground truth/],
+    [['eval', '--sr', dir('sr'), '--metrics', 'bogus'], /^vpdsr: eval: --metrics: unknown metric "bogus"/],
+    [['eval', '--sr', dir('sr'), '--batch-size', 'x'], /^vpdsr: eval: --batch-size must be an integer from 1 to 64, got "x"$/],
+    [['eval', '--sr', dir('sr'), '--batch-size', '0'], /^vpdsr: eval: --batch-size must be an integer from 1 to 64, got 0$/],
+    [['eval', '--sr', dir('sr'), '--json', dir('sr')], /^vpdsr: eval: .*an output file cannot be an input folder/],
+    [['eval', '--sr', dir('sr'), '--metircs', 'psnr'], /^vpdsr: unknown option '--metircs' \(did you mean --metrics\?\)$/],
+    [['eval', '--hr', dir('hr')], /^vpdsr: required option '--sr <dir>' not specified$/],
   ] as [string[], RegExp][]) {
     const r = await vpdsr(args);
-    assert.notEqual(r.code, 0);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr.trim(), re);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
