@@ -57,8 +57,7 @@ export interface ParsedFlags {
 
 /** Checks every flag before anything is loaded; throws UsageError naming the flag. */
 export function parseFlags(o: UpscaleFlags): ParsedFlags {
-  // --eval is handled after the batch (src/cli/eval.ts evalUpscaleOutputs), not an option of the job.
-  const { tile_pad, fp32, eval: _evalHr, ...rest } = o;
+  const { tile_pad, fp32, ...rest } = o;
   if (tile_pad !== undefined && o.tileOverlap !== undefined) throw new UsageError('upscale: give --tile-overlap or --tile_pad, not both');
   if (fp32 && o.dtype !== undefined && o.dtype !== 'fp32') throw new UsageError(`upscale: --fp32 contradicts --dtype ${o.dtype}`);
   const flags = Object.fromEntries(Object.entries({ ...rest, tileOverlap: o.tileOverlap ?? tile_pad, dtype: fp32 ? 'fp32' : o.dtype }).filter(([, v]) => v !== undefined));
