@@ -7,7 +7,7 @@ import { chooseTile, type TileChoice } from './memory.js';
 import { upscaleChannels } from './pixels.js';
 import { targetSize, type SizeOptions } from './scale.js';
 import type { PipelineDType, Upscaler, UpscalerKind } from '../models/pipeline.js';
-import type { TileMerge } from '../models/tiling.js';
+import type { TileOptions } from '../models/tiling.js';
 
 /** What rendering needs of a model held in this thread. */
 export interface InThreadModel {
@@ -17,13 +17,9 @@ export interface InThreadModel {
   readonly upscaler: Upscaler;
 }
 
-export interface RenderOptions {
+export interface RenderOptions extends TileOptions {
   colorFix: ColorFix;
   size: SizeOptions;
-  tile?: number;
-  tileOverlap?: number;
-  /** 'feather' (smooth weights, default) or 'average' (upstream's plain mean). */
-  tileMerge?: TileMerge;
   /** Bytes. */
   maxMemory?: number;
   seed?: number;
@@ -52,12 +48,9 @@ export async function renderImage(img: SourceImage, model: InThreadModel, format
   const warnings: string[] = [];
   const [outWidth, outHeight] = targetSize(img.width, img.height, o.size);
   // Refuses (MemoryError) an image that cannot fit the budget, before any work.
-  const tile = chooseTile(model.upscaler, {
-    width: img.width, height: img.height, outWidth, outHeight, maxMemory: o.maxMemory, tile: o.tile, tileOverlap: o.tileOverlap, name: o.name,
-  });
-  const data = await upscaleChannels(img.data, model.upscaler, {
-    tile: tile.tile, tileOverlap: tile.tileOverlap, tileMerge: o.tileMerge, seed: o.seed, colorFix: o.colorFix, size: o.size, onTile: o.onTile, signal: o.signal,
-  });
+  const tile = chooseTile(model.upscaler, { ...o, width: img.width, height: img.height, outWidth, outHeight });
+  // The options as given, with the tile and overlap chosen for this image.
+  const data = await upscaleChannels(img.data, model.upscaler, { ...o, tile: tile.tile, tileOverlap: tile.tileOverlap });
   const bitDepth: 8 | 16 = img.bitDepth === 16 && SIXTEEN.includes(format) ? 16 : 8;
   if (img.bitDepth === 16 && bitDepth === 8) warnings.push(`${format} stores 8 bits per sample: the 16-bit input is written as 8-bit (use --ext png or tiff to keep 16 bits)`);
   const out: Rendered = { data, bitDepth, tile, warnings };

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { DEFAULT_TILE, TILE_STEP, largestTile, type Upscaler } from '../models/pipeline.js';
+import type { TileOptions } from '../models/tiling.js';
 import { MemoryError, OptionError } from './errors.js';
 
 /** Parses 4G, 512M, 1.5GiB, 800MB, 1e9 (bytes). */
@@ -45,17 +46,16 @@ export function imageBytes(outWidth: number, outHeight: number): number {
   return outWidth * outHeight * 4 * 14;
 }
 
-export interface TileChoice {
-  /** LR px; 0 = the whole image in one piece. */
-  tile: number;
-  tileOverlap: number;
+/** The tile and overlap actually used (LR px; tile 0 = the whole image in one piece). */
+export interface TileChoice extends Required<Pick<TileOptions, 'tile' | 'tileOverlap'>> {
   /** Why: --tile given; the whole image fits one tile; the device default; smaller for the budget. */
   reason: 'given' | 'whole' | 'default' | 'budget';
   budget: number;
   estimate: number;
 }
 
-export interface TileRequest {
+/** tile and tileOverlap: parsed options (src/api/schema.ts): tile 0 or ≥ MIN_TILE, overlap ≤ half of it. */
+export interface TileRequest extends Pick<TileOptions, 'tile' | 'tileOverlap'> {
   width: number;
   height: number;
   /** Output size after --outscale/--width/--height (default ×4). */
@@ -63,9 +63,6 @@ export interface TileRequest {
   outHeight?: number;
   /** Bytes; default defaultBudget(). */
   maxMemory?: number;
-  /** Parsed options (src/api/schema.ts): tile 0 or ≥ MIN_TILE, overlap ≤ half of it. */
-  tile?: number;
-  tileOverlap?: number;
   /** Names the image in a refusal. */
   name?: string;
 }

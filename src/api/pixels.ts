@@ -9,21 +9,14 @@
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
 import { bicubicX4, UpscaleAbortedError, type Upscaler, type UpscaleOptions } from '../models/pipeline.js';
-import type { TileMerge } from '../models/tiling.js';
 import { applyColorFix, type ColorFix } from './colorfix.js';
 import { AbortError } from './errors.js';
 import { resizeTo, targetSize, type SizeOptions } from './scale.js';
 
-export interface PixelOptions {
-  /** LR px; 0 = untiled. */
-  tile: number;
-  tileOverlap: number;
-  tileMerge?: TileMerge;
-  seed?: number;
+/** The model's run options (tile and overlap already chosen), plus what happens to its output. */
+export interface PixelOptions extends Pick<UpscaleOptions, 'tileMerge' | 'seed' | 'onTile' | 'signal'>, Required<Pick<UpscaleOptions, 'tile' | 'tileOverlap'>> {
   colorFix: ColorFix;
   size: SizeOptions;
-  onTile?: (done: number, total: number) => void;
-  signal?: AbortSignal;
 }
 
 /** BT.601 luma weights (ITU-R BT.601, what libvips and PIL use for RGB → grey). */

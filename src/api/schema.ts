@@ -6,6 +6,7 @@ import { MIN_TILE, TILE_MERGES, type TileMerge } from '../models/tiling.js';
 import { COLOR_FIXES, type ColorFix } from './colorfix.js';
 import { parseMemory } from './memory.js';
 import { EXT_CHOICES, type ExtChoice } from './naming.js';
+import type { SizeOptions } from './scale.js';
 import { choice, flagOption, fn, intOption, nonEmpty, shown, z } from './options.js';
 
 /**
@@ -74,6 +75,17 @@ export const renderFields = {
   /** Pixel limit of decoded inputs (decompression bombs); default 100 MP or VPDSR_MAX_PIXELS. */
   maxPixels: intOption(1).optional(),
 };
+
+const renderSchema = z.object(renderFields);
+
+/** The render options once parsed (renderFields' output): what upscale() and the CLI hand to a job. */
+export type ParsedRender = z.output<typeof renderSchema>;
+
+/** A job's render options: the parsed ones as they are, with outscale/width/height as its size. */
+export function renderJob(p: ParsedRender): Omit<ParsedRender, 'outscale' | 'width' | 'height'> & { size: SizeOptions } {
+  const { outscale, width, height, ...rest } = Object.fromEntries(Object.keys(renderFields).filter((k) => k in p).map((k) => [k, p[k as keyof ParsedRender]])) as ParsedRender;
+  return { ...rest, size: { outscale, width, height } };
+}
 
 /** Checks that involve two options; `label` names them as the caller shows them. */
 export function checkRender(o: { outscale?: number; width?: number; height?: number; tile?: number; tileOverlap?: number }, ctx: z.RefinementCtx, label: (k: string) => string = (k) => k): void {

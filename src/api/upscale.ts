@@ -4,7 +4,8 @@ import type { ImageJob, RawPixels } from './execute.js';
 import { isModel, loadModel, type Model, type ModelSpec } from './model.js';
 import type { ExtChoice } from './naming.js';
 import { fn, parseOptions, shown, z } from './options.js';
-import { checkRender, renderFields } from './schema.js';
+import { checkRender, renderFields, renderJob } from './schema.js';
+import type { TileOptions } from '../models/tiling.js';
 import type { ColorFix } from './colorfix.js';
 import type { WriteFormat } from '../io/image/index.js';
 
@@ -28,7 +29,8 @@ export interface UpscaleProgress {
   fraction: number;
 }
 
-export interface UpscaleOptions {
+/** upscale()'s options as a caller writes them (upscaleOptionsSchema checks them); tile, tileOverlap, tileMerge: TileOptions (tile default chosen from maxMemory). */
+export interface UpscaleOptions extends TileOptions {
   /** A model from loadModel() (reused), or a spec / 'bicubic' / a folder (loaded for this call). Default 'bicubic'. */
   model?: Model | ModelSpec | string;
   /** Write to this file (atomically) instead of returning the encoded bytes. */
@@ -42,11 +44,6 @@ export interface UpscaleOptions {
   height?: number;
   stripMetadata?: boolean;
   colorFix?: ColorFix;
-  /** Tile size in LR px (0 = none); default chosen from maxMemory. */
-  tile?: number;
-  tileOverlap?: number;
-  /** How overlapping tiles are merged: 'feather' (default, seamless) or 'average' (upstream's). */
-  tileMerge?: 'feather' | 'average';
   /** Memory budget: bytes, or '4G', '512M' …; default ¾ of free RAM. */
   maxMemory?: number | string;
   seed?: number;
@@ -131,12 +128,7 @@ export async function upscale(input: UpscaleInput, options: UpscaleOptions = {})
     ext = fromName === 'jpeg' ? 'jpg' : fromName === 'tif' ? 'tiff' : fromName as ExtChoice;
   }
   const { input: jin, formatHint } = await jobInput(input);
-  const job: ImageJob = {
-    input: jin, formatHint, ext, output: o.output, overwrite: o.overwrite, quality: o.quality,
-    colorFix: o.colorFix, size: { outscale: o.outscale, width: o.width, height: o.height },
-    tile: o.tile, tileOverlap: o.tileOverlap, tileMerge: o.tileMerge, maxMemory: o.maxMemory, seed: o.seed,
-    stripMetadata: o.stripMetadata, maxPixels: o.maxPixels,
-  };
+  const job: ImageJob = { ...renderJob(o), input: jin, formatHint, ext, output: o.output };
   const owned = !isModel(o.model);
   const model = isModel(o.model) ? o.model : await loadModel(o.model);
   try {

@@ -14,7 +14,7 @@ import { COLOR_FIXES } from '../api/colorfix.js';
 import { Progress } from '../api/progress.js';
 import { runParsedBatch, removeTempFiles, makeOutDir, type BatchSummary, type ItemResult, type JobOptions } from '../api/runner.js';
 import { shown, z } from '../api/options.js';
-import { checkModel, checkRender, DEFAULTS, DEFAULT_MODEL, modelFields, renderFields, type ParsedModelSpec } from '../api/schema.js';
+import { checkModel, checkRender, DEFAULTS, DEFAULT_MODEL, modelFields, renderFields, renderJob, type ParsedModelSpec } from '../api/schema.js';
 import { PIPELINE_DTYPES } from '../models/pipeline.js';
 import { SAMPLER_KINDS } from '../models/presets.js';
 import { TILE_MERGES } from '../models/tiling.js';
@@ -63,12 +63,7 @@ export function parseFlags(o: UpscaleFlags): ParsedFlags {
   const flags = Object.fromEntries(Object.entries({ ...rest, tileOverlap: o.tileOverlap ?? tile_pad, dtype: fp32 ? 'fp32' : o.dtype }).filter(([, v]) => v !== undefined));
   const p = parseFlags0(flags);
   const model = { model: p.preset === undefined ? p.model ?? DEFAULT_MODEL : undefined, preset: p.preset, unet: p.unet, vq: p.vq, sampler: p.sampler, steps: p.steps, device: p.device, dtype: p.dtype, threads: p.threads };
-  const job: JobOptions = {
-    outDir: p.output, suffix: p.suffix, ext: p.ext, quality: p.quality, overwrite: p.overwrite, colorFix: p.colorFix,
-    size: { outscale: p.outscale, width: p.width, height: p.height },
-    tile: p.tile, tileOverlap: p.tileOverlap, tileMerge: p.tileMerge, maxMemory: p.maxMemory, seed: p.seed,
-    stripMetadata: p.stripMetadata, maxPixels: p.maxPixels,
-  };
+  const job: JobOptions = { ...renderJob(p), outDir: p.output, suffix: p.suffix };
   return { model, job, quiet: p.quiet, json: p.json, evalHr: p.eval };
 }
 

@@ -2,7 +2,7 @@
 // checkpoints, and loadUpscaler — the one way to get an Upscaler (pipeline.ts documents it).
 import * as torch from '../engine/index.js';
 import { BicubicUpscaler } from './bicubic.js';
-import { DiffusionUpscaler, PIPELINE_DTYPES, type PipelineDType, type Upscaler } from './pipeline.js';
+import { DiffusionUpscaler, type PipelineDType, type Upscaler } from './pipeline.js';
 import { SAMPLER_KINDS, type SamplerKind } from './presets.js';
 import { latentSampler, ENGINE_DTYPE, type DiffusionParts } from './pipeline.js';
 import { chooseSampler } from './presets.js';
@@ -50,8 +50,8 @@ export function loadUpscaler(spec: UpscalerSpec): Upscaler {
   const device = checkDevice(spec.device ?? 'cpu');
   if ('model' in spec && spec.model === 'bicubic') return new BicubicUpscaler(device);
   const s = spec as CommonSpec & { model?: string; preset?: string; unet?: string; vq?: string };
+  // dtype is checked once where it enters (modelFields, src/api/schema.ts); here it is typed.
   const dtype = s.dtype ?? 'fp32';
-  if (!PIPELINE_DTYPES.includes(dtype)) throw new Error(`dtype must be one of ${PIPELINE_DTYPES.join(', ')}, got ${JSON.stringify(s.dtype)}`);
   if (s.sampler !== undefined && !SAMPLER_KINDS.includes(s.sampler)) throw new Error(`sampler must be one of ${SAMPLER_KINDS.join(', ')}, got ${JSON.stringify(s.sampler)}`);
   if (s.steps !== undefined && (!Number.isSafeInteger(s.steps) || s.steps < 1)) throw new Error(`steps must be a positive integer, got ${s.steps}`);
   const source = typeof s.model === 'string'

@@ -30,19 +30,16 @@
 // [−1, 1]; tiles are merged (tiling.ts), then x·0.5 + 0.5 clamped to [0, 1].
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
-import { MIN_TILE, planTiles, TileMerger, TILE_MERGES, type TileMerge } from './tiling.js';
+import { MIN_TILE, planTiles, TileMerger, TILE_MERGES, type TileOptions } from './tiling.js';
 import { UPSTREAM_DEFAULTS } from './presets.js';
 
 export type PipelineDType = 'fp32' | 'bf16';
 export const PIPELINE_DTYPES: readonly PipelineDType[] = ['fp32', 'bf16'];
 export const ENGINE_DTYPE = { fp32: 'float32', bf16: 'bfloat16' } as const;
 
-export interface UpscaleOptions {
+export interface UpscaleOptions extends TileOptions {
   seed?: number;
   noise?: Tensor;
-  tile?: number;
-  tileOverlap?: number;
-  tileMerge?: TileMerge;
   onTile?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }

@@ -11,6 +11,16 @@ import { Tensor } from '../engine/index.js';
 export type TileMerge = 'feather' | 'average';
 export const TILE_MERGES: readonly TileMerge[] = ['feather', 'average'];
 
+/** How an image is split and merged; declared once here, every option type above picks from it. */
+export interface TileOptions {
+  /** Tile size in LR px; 0 = the whole image in one piece (default: chosen per device or memory budget). */
+  tile?: number;
+  /** LR px shared by neighbouring tiles (at most half the tile). */
+  tileOverlap?: number;
+  /** How overlapping tiles are merged: 'feather' (default, seamless) or 'average' (upstream's). */
+  tileMerge?: TileMerge;
+}
+
 /** The smallest tile (LR px) accepted anywhere: below it the overlap and padding dominate. */
 export const MIN_TILE = 16;
 
