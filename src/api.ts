@@ -50,7 +50,7 @@ export interface UpscaleProgress {
 }
 
 export interface UpscaleOptions {
-  /** A model from loadModel() (reused), or a spec / 'bicubic' / a folder (loaded for this call). Default 'bicubic'. */
+  /** A model from loadModel() (reused), or a spec / 'vpdsr-x4' / 'bicubic' / a folder (loaded for this call). Default: the bundled model (vpdsr-x4). */
   model?: Model | ModelSpec | string;
   /** Write to this file (atomically) instead of returning the encoded bytes. */
   output?: string;
@@ -162,7 +162,7 @@ export async function upscale(input: UpscaleInput, options: UpscaleOptions = {})
     stripMetadata: options.stripMetadata === true, maxPixels: options.maxPixels,
   };
   const owned = !isModel(options.model);
-  const model = isModel(options.model) ? options.model : await loadModel(options.model ?? 'bicubic');
+  const model = isModel(options.model) ? options.model : await loadModel(options.model ?? {});
   try {
     const onTile = options.onProgress ? (done: number, total: number) => options.onProgress!({ tile: done, tiles: total, fraction: done / total }) : undefined;
     const r = await model.execute(job, { onTile, onWarning: options.onWarning, signal });

@@ -1,6 +1,6 @@
 // loadModel: an Upscaler loaded once and reused for many images (the library's handle on it).
 import * as torch from '../engine/index.js';
-import { loadUpscaler, type UpscalerSpec } from '../models/index.js';
+import { loadUpscaler, defaultModel, resolveBundled, BUNDLED_MODEL, type UpscalerSpec } from '../models/index.js';
 import { PIPELINE_DTYPES, type PipelineDType, type Upscaler } from '../models/pipeline.js';
 import { SAMPLER_KINDS, type SamplerKind } from '../models/presets.js';
 import { OptionError } from './errors.js';
@@ -8,7 +8,7 @@ import type { ModelKind } from './memory.js';
 import { executeJob, type ImageJob, type JobHooks, type JobResult } from './execute.js';
 
 export interface ModelSpec {
-  /** A vpdsr model folder, or 'bicubic' (the baseline). */
+  /** A vpdsr model folder, 'vpdsr-x4' (the bundled model, the default) or 'bicubic' (the baseline). */
   model?: string;
   /** Public checkpoints: a preset name with its UNet and autoencoder .pth files. */
   preset?: string;
@@ -89,9 +89,11 @@ export function isModel(v: unknown): v is Model {
 }
 
 /** Checks a ModelSpec and turns it into the models layer's UpscalerSpec (OptionError names the field). */
-export function upscalerSpec(spec: ModelSpec | string): UpscalerSpec {
-  const s: ModelSpec = typeof spec === 'string' ? { model: spec } : spec;
-  if (s === null || typeof s !== 'object') throw new OptionError('model spec must be "bicubic", a model folder, or { model } / { preset, unet, vq }');
+export function upscalerSpec(spec: ModelSpec | string = {}): UpscalerSpec {
+  let s: ModelSpec = typeof spec === 'string' ? { model: spec } : spec;
+  if (s === null || typeof s !== 'object') throw new OptionError(`model spec must be "${BUNDLED_MODEL}", "bicubic", a model folder, or { model } / { preset, unet, vq }`);
+  // No model and no preset: the bundled model (the bicubic baseline when the package has no weights).
+  if (s.model === undefined && s.preset === undefined) s = { ...s, model: defaultModel() };
   if (s.device !== undefined && (typeof s.device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(s.device))) throw new OptionError(`device must be cpu, cuda or cuda:N, got ${JSON.stringify(s.device)}`);
   if (s.dtype !== undefined && !PIPELINE_DTYPES.includes(s.dtype)) throw new OptionError(`dtype must be one of ${PIPELINE_DTYPES.join(', ')}, got ${JSON.stringify(s.dtype)}`);
   if (s.sampler !== undefined && !SAMPLER_KINDS.includes(s.sampler)) throw new OptionError(`sampler must be one of ${SAMPLER_KINDS.join(', ')}, got ${JSON.stringify(s.sampler)}`);
@@ -106,7 +108,11 @@ export function upscalerSpec(spec: ModelSpec | string): UpscalerSpec {
       if (s.dtype === 'bf16') throw new OptionError('dtype bf16 does not apply to the bicubic model');
       return { model: 'bicubic', device: s.device, onWarning: s.onWarning };
     }
-    return { model: s.model, ...common };
+    try {
+      return { model: resolveBundled(s.model), ...common };
+    } catch (e) {
+      throw new OptionError((e as Error).message);
+    }
   }
   if (s.preset === undefined) throw new OptionError('give a model ("bicubic" or a model folder) or a preset with its unet and vq files');
   if (typeof s.unet !== 'string' || typeof s.vq !== 'string') throw new OptionError(`preset ${s.preset} needs unet and vq (the public .pth files; see vpdsr convert)`);
@@ -119,7 +125,7 @@ export interface LoadOptions {
 }
 
 /** Loads a model in this thread (synchronous file reads and tensor set-up; errors are one line). */
-export function loadModelHere(spec: ModelSpec | string): Model & InThreadModel {
+export function loadModelHere(spec: ModelSpec | string = {}): Model & InThreadModel {
   const s = upscalerSpec(spec);
   const threads = typeof spec === 'object' ? spec.threads : undefined;
   if (threads !== undefined) torch.setNumThreads(threads);
@@ -131,7 +137,7 @@ export function loadModelHere(spec: ModelSpec | string): Model & InThreadModel {
  * default it lives in a worker thread (ARCHITECTURE.md: heavy calls block their thread), so a
  * server's event loop, progress output and Ctrl-C stay responsive while it computes.
  */
-export async function loadModel(spec: ModelSpec | string, opts: LoadOptions = {}): Promise<Model> {
+export async function loadModel(spec: ModelSpec | string = {}, opts: LoadOptions = {}): Promise<Model> {
   upscalerSpec(spec); // check here: the caller gets the error, not the worker
   if (opts.worker === false) return loadModelHere(spec);
   const { loadWorkerModel } = await import('./remote.js');

@@ -67,7 +67,6 @@ export function parseFlags(o: UpscaleFlags): ParsedFlags {
   const dtype = pick<PipelineDType>('--dtype', o.dtype, PIPELINE_DTYPES);
   const tileMerge = pick<TileMerge>('--tile-merge', o.tileMerge, TILE_MERGES);
   if (!/^(cpu|cuda(:\d+)?)$/.test(o.device)) throw new UsageError(`--device must be cpu, cuda or cuda:N, got ${JSON.stringify(o.device)}`);
-  if (o.model === undefined && o.preset === undefined) throw new UsageError('give --model DIR, --model bicubic, or --preset P with --unet FILE and --vq FILE');
   if (o.model !== undefined && (o.preset || o.unet || o.vq)) throw new UsageError('--model cannot be combined with --preset/--unet/--vq');
   if (o.preset !== undefined && (!o.unet || !o.vq)) throw new UsageError(`--preset ${o.preset} needs --unet FILE and --vq FILE (the public .pth files; see vpdsr convert)`);
   if (o.model === 'bicubic' && (sampler || o.steps !== undefined)) throw new UsageError('--sampler and --steps do not apply to --model bicubic');
@@ -103,7 +102,7 @@ export function registerUpscale(program: Command): void {
     .description('×4 super-resolution of images: files, folders or globs → -o DIR (NAME[_SUFFIX].EXT)')
     .requiredOption('-i, --input <path>', 'image file, folder or glob (repeatable)', collect)
     .requiredOption('-o, --output <dir>', 'output folder (created if missing)')
-    .option('--model <dir|bicubic>', 'a vpdsr model folder, or "bicubic" (the baseline)')
+    .option('--model <dir|name>', 'a vpdsr model folder, "vpdsr-x4" (the bundled model, the default) or "bicubic" (the baseline)')
     .option('--preset <name>', 'resshift-v1|resshift-v2|resshift-v3|sinsr: public checkpoints, with --unet and --vq')
     .option('--unet <file>', 'public UNet weights (.pth) for --preset')
     .option('--vq <file>', 'public autoencoder weights (autoencoder_vq_f4.pth) for --preset')
@@ -127,7 +126,7 @@ export function registerUpscale(program: Command): void {
     .option('--strip-metadata', 'drop EXIF and ICC (default: kept)')
     .option('--overwrite', 'replace existing outputs (default: skip them)')
     .option('-q, --quiet', 'no progress bars or per-image lines (failures are still reported)')
-    .addHelpText('after', '\nExample:\n  vpdsr upscale -i samples/chelsea-lr.png -o out --model bicubic\n  vpdsr upscale -i "photos/*.jpg" -o out --model models/sinsr --outscale 2 --ext webp --quality 90')
+    .addHelpText('after', '\nExample:\n  vpdsr upscale -i samples/chelsea-lr.png -o out\n  vpdsr upscale -i "photos/*.jpg" -o out --model models/sinsr --outscale 2 --ext webp --quality 90')
     .action(async (o: UpscaleFlags) => {
       process.exitCode = await runUpscale(o);
     });

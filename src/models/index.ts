@@ -12,6 +12,7 @@ import { loadModelFolder, loadPublicModel, type LoadedModel } from './convert.js
 export * from './presets.js';
 export * from './pipeline.js';
 export * from './tiling.js';
+export { BUNDLED_MODEL, bundledModelDir, defaultModel, resolveBundled } from './bundled.js';
 export { BicubicUpscaler } from './bicubic.js';
 export { convertPublic, loadPublicModel, loadModelFolder, checkPublicFile, type LoadedModel } from './convert.js';
 export { MODEL_FORMAT, readModelJson, checkModelJson, type ModelJson, ModelFormatError } from './format.js';

@@ -86,7 +86,7 @@ test('upscale: bad flags and missing weights give one line naming the flag or th
   const img = path.join(dir, 'x.png');
   fs.writeFileSync(img, 'x');
   const cases: [string[], RegExp][] = [
-    [['-i', img, '-o', dir], /give --model DIR, --model bicubic, or --preset P with --unet FILE and --vq FILE/],
+    [['-i', img, '-o', dir, '--preset', 'sinsr'], /--preset sinsr needs --unet FILE and --vq FILE/],
     [['-i', img, '-o', dir, '--model', 'bicubic', '--sampler', 'euler'], /--sampler must be one of one-step, ddim, stochastic, got "euler"/],
     [['-i', img, '-o', dir, '--model', 'bicubic', '--steps', '4'], /--sampler and --steps do not apply to --model bicubic/],
     [['-i', img, '-o', dir, '--model', 'bicubic', '--dtype', 'fp16'], /--dtype must be one of fp32, bf16, got "fp16"/],
