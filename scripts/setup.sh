@@ -24,6 +24,7 @@ fi
 # npm dependencies; the package's install script builds the addon (node-gyp) and the TypeScript.
 npm ci --no-audit --no-fund
 
-# The main job on a bundled sample: ×4 of samples/chelsea-lr.png into out/ (the bicubic baseline
-# until a default diffusion model is bundled; add --model DIR for a converted model).
-node bin/vpdsr.js upscale -i samples/chelsea-lr.png -o out --model bicubic
+# The main job on a bundled sample: ×4 of samples/chelsea-lr.png into out/ with the default model
+# (models/vpdsr-x4 when the package carries its weights, else the bicubic baseline; add --model DIR
+# for a converted model).
+node bin/vpdsr.js upscale -i samples/chelsea-lr.png -o out
