@@ -11,6 +11,7 @@ import * as torch from '../../src/engine/index.js';
 import { writeImage } from '../../src/io/image/index.js';
 import { loadUpscaler, bundledModelDir, defaultModel, resolveBundled, BUNDLED_MODEL } from '../../src/models/index.js';
 import { checkModelJson, readModelJson } from '../../src/models/format.js';
+import { UNetModelSwin } from '../../src/models/unet/index.js';
 import { upscalerSpec } from '../../src/api/model.js';
 import { unshuffleSpace } from '../../src/train/space.js';
 import { buildUNet } from '../../src/train/teacher.js';
@@ -43,6 +44,27 @@ test('unshuffle space: z₀ is the 4×4 unshuffle of HR (48 channels at LR size)
     // Pixel (0, 0) of the bicubic ×4 image is channel 0 of LR pixel (0, 0); pixel (3, 3) of the red plane is channel 15.
     const up = torch.interpolate(lq, { scaleFactor: 4, mode: 'bicubic', alignCorners: false });
     assert.equal(zy.narrow(0, 0, 1).narrow(1, 15, 1).narrow(2, 0, 1).narrow(3, 0, 1).item(), up.narrow(0, 0, 1).narrow(1, 0, 1).narrow(2, 3, 1).narrow(3, 3, 1).item());
+  });
+});
+
+test('lq_residual: x̂₀ = output + unshuffled bicubic ×4 of the LR (exact with a zeroed output conv); refused outside the unshuffle space', () => {
+  assert.throws(() => new UNetModelSwin({ ...UNSHUFFLE_UNET, in_channels: 3, out_channels: 3, lq_residual: true }), /lq_residual needs the unshuffled pixel space/);
+  assert.throws(() => new UNetModelSwin({ ...UNSHUFFLE_UNET, lq_residual: 1 as unknown as boolean }), /lq_residual must be true or false/);
+  // Absent stays absent (upstream configs are unchanged).
+  assert.equal('lq_residual' in new UNetModelSwin(UNSHUFFLE_UNET).config, false);
+  torch.scope(() => {
+    const plain = new UNetModelSwin(UNSHUFFLE_UNET);
+    const res = new UNetModelSwin({ ...UNSHUFFLE_UNET, lq_residual: true });
+    res.loadStateDict(plain.stateDict());
+    const x = torch.randn([1, 48, 8, 8], { generator: new torch.Generator(3) }), lq = torch.rand([1, 3, 8, 8], { generator: new torch.Generator(4) }).mul(2).sub(1);
+    const t = torch.tensor([2], { dtype: 'int64' });
+    const base = torch.pixelUnshuffle(torch.interpolate(lq, { scaleFactor: 4, mode: 'bicubic', alignCorners: false }), 4);
+    torch.noGrad(() => {
+      assert.ok(res.forward(x, t, lq).sub(plain.forward(x, t, lq)).sub(base).abs().max().item() < 1e-5);
+      for (const p of res.parameters().slice(-2)) p.zero_(); // the output conv's weight and bias
+      assert.equal(res.forward(x, t, lq).sub(base).abs().max().item(), 0);
+    });
+    plain.dispose(); res.dispose();
   });
 });
 
