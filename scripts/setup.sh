@@ -9,7 +9,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # LibTorch 1.13 (CPU, oneDNN, OpenMP) and OpenBLAS: without OpenBLAS, Debian's reference BLAS
 # makes fp32 matmul 50x slower. Skipped when LIBTORCH points at another LibTorch.
-pkgs="libopenblas0-pthread g++ make python3"
+# chromium (and a font for it) drives the browser test of the evaluation report (puppeteer-core
+# uses this binary; nothing is downloaded).
+pkgs="libopenblas0-pthread g++ make python3 chromium fonts-dejavu-core"
 if [ -z "${LIBTORCH:-}" ]; then pkgs="libtorch-dev $pkgs"; fi
 missing=""
 for p in $pkgs; do
@@ -21,7 +23,8 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
 
-# npm dependencies; the package's install script builds the addon (node-gyp) and the TypeScript.
+# npm dependencies; the package's install script builds the addon (node-gyp), its prepare script
+# the TypeScript (an installed package ships it built).
 npm ci --no-audit --no-fund
 
 # The main job on a bundled sample: ×4 of samples/chelsea-lr.png into out/ with the default model

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { runGolden, formatReport } from '../src/parity/runner.js';
 import { goldenDir } from './helpers.js';
 
-for (const set of ['checkpoints', 'data', 'models']) {
+for (const set of ['checkpoints', 'data', 'models', 'iqa', 'clip', 'lpips']) {
   test(`golden set ${set} passes`, async () => {
     const reports = await runGolden(goldenDir(set));
     const failed = reports.filter((r) => !r.pass);

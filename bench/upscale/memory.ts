@@ -10,7 +10,7 @@ import { VQModelTorch, VQ_F4 } from '../../src/models/vq/index.js';
 import { getPreset } from '../../src/models/presets.js';
 import { presetModelJson } from '../../src/models/convert.js';
 import { partsFromModel, DiffusionUpscaler, type PipelineDType } from '../../src/models/index.js';
-import { tileBytes } from '../../src/api/memory.js';
+import { diffusionTileBytes as tileBytes } from '../../src/models/pipeline.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -5,16 +5,9 @@
 // shift-invariant, so the [−1, 1] range upstream works in gives the same result up to ε).
 import * as torch from '../engine/index.js';
 import type { Tensor } from '../engine/index.js';
-import { OptionError } from './errors.js';
 
 export type ColorFix = 'none' | 'adain' | 'wavelet';
 export const COLOR_FIXES: readonly ColorFix[] = ['none', 'adain', 'wavelet'];
-
-export function parseColorFix(v: unknown): ColorFix {
-  if (v === undefined) return 'none';
-  if (typeof v !== 'string' || !(COLOR_FIXES as readonly string[]).includes(v)) throw new OptionError(`color fix must be one of ${COLOR_FIXES.join(', ')}, got ${JSON.stringify(v)}`);
-  return v as ColorFix;
-}
 
 /** calc_mean_std: per-channel mean and sqrt(unbiased var + eps), [1, C, 1, 1]. */
 function meanStd(x: Tensor, eps = 1e-5): [Tensor, Tensor] {

@@ -4,8 +4,7 @@
 // through src/api/worker.ts for a worker-backed one — so both paths compute the same thing.
 import { readImage, writeImage, encodeImage, type DecodedImage, type WriteFormat } from '../io/image/index.js';
 import { AbortError } from './errors.js';
-import { renderImage, type RenderOptions, type SourceImage } from './job.js';
-import type { InThreadModel } from './model.js';
+import { renderImage, type InThreadModel, type RenderOptions, type SourceImage } from './job.js';
 import { outputFormat, type ExtChoice } from './naming.js';
 import { typedPixelsToTensor } from './pixels.js';
 
@@ -75,7 +74,7 @@ export async function executeJob(model: InThreadModel, job: ImageJob, hooks: Job
     if (signal?.aborted) throw new AbortError();
     const inputName = typeof job.input === 'string' ? job.input : `x${FORMAT_EXT[job.formatHint ?? src.format ?? 'png'] ?? '.png'}`;
     const format = outputFormat(inputName, job.ext, src.hasAlpha);
-    const r = await renderImage(src, model, format, { ...job, onTile: hooks.onTile, signal });
+    const r = await renderImage(src, model, format, { ...job, name: typeof job.input === 'string' ? job.input : undefined, onTile: hooks.onTile, signal });
     try {
       for (const w of r.warnings) hooks.onWarning?.(w);
       if (signal?.aborted) throw new AbortError();

@@ -24,10 +24,20 @@ export interface InputList {
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-function folderImages(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => !e.name.startsWith('.') && isImageName(e.name) && (e.isFile() || (e.isSymbolicLink() && statSync(path.join(dir, e.name), { throwIfNoEntry: false })?.isFile())))
-    .map((e) => e.name).sort(byName).map((n) => path.join(dir, n));
+/** A folder's image files; an entry that cannot be followed (a symlink loop, a dangling or unreadable link) is reported, not fatal. */
+function folderImages(dir: string, missing: InputList['missing']): string[] {
+  const names: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name.startsWith('.') || !isImageName(e.name)) continue;
+    if (e.isFile()) { names.push(e.name); continue; }
+    if (!e.isSymbolicLink()) continue;
+    try {
+      if (statSync(path.join(dir, e.name), { throwIfNoEntry: false })?.isFile()) names.push(e.name);
+    } catch (err) {
+      missing.push({ input: path.join(dir, e.name), reason: `cannot follow the link (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+    }
+  }
+  return names.sort(byName).map((n) => path.join(dir, n));
 }
 
 /** Expands -i arguments. Throws OptionError only for an argument that is not a string. */
@@ -42,11 +52,23 @@ export function expandInputs(args: readonly string[]): InputList {
   };
   for (const arg of args) {
     if (typeof arg !== 'string' || arg.length === 0) throw new OptionError(`input must be a non-empty path, got ${JSON.stringify(arg)}`);
-    const st = statSync(arg, { throwIfNoEntry: false });
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(arg, { throwIfNoEntry: false });
+    } catch (err) {
+      missing.push({ input: arg, reason: `cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+      continue;
+    }
     if (st?.isFile()) { add(arg); continue; }
     if (st?.isDirectory()) {
-      const found = folderImages(arg);
-      if (found.length === 0) missing.push({ input: arg, reason: `the folder holds no image files (${IMAGE_EXTENSIONS.join(' ')})` });
+      let found: string[];
+      try {
+        found = folderImages(arg, missing);
+      } catch (err) {
+        missing.push({ input: arg, reason: `cannot list the folder (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+        continue;
+      }
+      if (found.length === 0 && !missing.some((m) => m.input.startsWith(arg))) missing.push({ input: arg, reason: `the folder holds no image files (${IMAGE_EXTENSIONS.join(' ')})` });
       found.forEach(add);
       continue;
     }

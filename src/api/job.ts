@@ -4,10 +4,18 @@ import type { Tensor } from '../engine/index.js';
 import type { DecodedImage, WriteFormat } from '../io/image/index.js';
 import type { ColorFix } from './colorfix.js';
 import { chooseTile, type TileChoice } from './memory.js';
-import type { InThreadModel } from './model.js';
 import { upscaleChannels } from './pixels.js';
-import type { SizeOptions } from './scale.js';
+import { targetSize, type SizeOptions } from './scale.js';
+import type { PipelineDType, Upscaler, UpscalerKind } from '../models/pipeline.js';
 import type { TileMerge } from '../models/tiling.js';
+
+/** What rendering needs of a model held in this thread. */
+export interface InThreadModel {
+  readonly kind: UpscalerKind;
+  readonly device: string;
+  readonly dtype: PipelineDType;
+  readonly upscaler: Upscaler;
+}
 
 export interface RenderOptions {
   colorFix: ColorFix;
@@ -40,13 +48,13 @@ export interface Rendered {
 
 const SIXTEEN: readonly WriteFormat[] = ['png', 'tiff'];
 
-export async function renderImage(img: SourceImage, model: InThreadModel, format: WriteFormat, o: RenderOptions): Promise<Rendered> {
+export async function renderImage(img: SourceImage, model: InThreadModel, format: WriteFormat, o: RenderOptions & { name?: string }): Promise<Rendered> {
   const warnings: string[] = [];
-  const tile = chooseTile({
-    kind: model.kind, device: model.device, width: img.width, height: img.height,
-    maxMemory: o.maxMemory, tile: o.tile, tileOverlap: o.tileOverlap, bf16: model.dtype === 'bf16',
+  const [outWidth, outHeight] = targetSize(img.width, img.height, o.size);
+  // Refuses (MemoryError) an image that cannot fit the budget, before any work.
+  const tile = chooseTile(model.upscaler, {
+    width: img.width, height: img.height, outWidth, outHeight, maxMemory: o.maxMemory, tile: o.tile, tileOverlap: o.tileOverlap, name: o.name,
   });
-  if (tile.reason === 'minimum') warnings.push(`the memory budget (${(tile.budget / 2 ** 20).toFixed(0)} MiB) is below the smallest tile's estimate (${(tile.estimate / 2 ** 20).toFixed(0)} MiB); trying 64-px tiles`);
   const data = await upscaleChannels(img.data, model.upscaler, {
     tile: tile.tile, tileOverlap: tile.tileOverlap, tileMerge: o.tileMerge, seed: o.seed, colorFix: o.colorFix, size: o.size, onTile: o.onTile, signal: o.signal,
   });

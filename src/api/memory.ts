@@ -1,23 +1,11 @@
-// Tile size from a memory budget (--max-memory, default from free RAM). A diffusion tile's peak
-// is dominated by the VQ decoder's full-resolution activations (128 channels at 4·tile px per side)
-// and the chunked VQ mid-block attention (≤ 2 chunks of 2^26 scores, src/models/vq/attention.ts);
-// the merged output and its weights add a few floats per output pixel for the whole image.
-// Calibrated with bench/upscale/memory.ts (full-size SinSR architecture, fp32, CPU, one untiled
-// run over the loaded model): 64² LR → +641 MiB peak RSS, 128² → +2559 MiB; the formula below
-// gives 640 and 2560. bf16 is assumed to halve the activations (not measured). The tile is also
-// capped at the pipeline's device default (128 LR px on CPU: larger tiles make the O(N²)
-// attention slow long before memory runs out).
+// Tile size from a memory budget (--max-memory, default from free RAM). What one tile costs is
+// the model's business (Upscaler.tileBytes, src/models); what the whole image costs around the
+// model (the merged output, colour fix, resize, alpha) is this layer's (imageBytes). An image whose
+// estimate does not fit the budget even with the smallest tile is refused before any work.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { DEFAULT_TILE } from '../models/pipeline.js';
-import { OptionError } from './errors.js';
-
-export type ModelKind = 'bicubic' | 'diffusion';
-
-/** Full-resolution 128-channel decoder tensors alive at the peak, allocator cache included (measured). */
-const LIVE_FULLRES = 16;
-const DECODER_CH = 128;
-/** Two query chunks of at most 2^26 float32 scores each. */
-const ATTN_MAX = 2 * 2 ** 26 * 4;
+import { DEFAULT_TILE, TILE_STEP, largestTile, type Upscaler } from '../models/pipeline.js';
+import { MemoryError, OptionError } from './errors.js';
 
 /** Parses 4G, 512M, 1.5GiB, 800MB, 1e9 (bytes). */
 export function parseMemory(v: unknown): number {
@@ -30,23 +18,28 @@ export function parseMemory(v: unknown): number {
   return n;
 }
 
-/** Default budget: three quarters of the RAM free now (the model is already loaded). */
-export function defaultBudget(): number {
-  return Math.floor(os.freemem() * 0.75);
+/** What a cgroup (v2) limit still allows this process tree, if one is set: os.freemem() does not see it. */
+function cgroupRoom(): number | undefined {
+  try {
+    const max = readFileSync('/sys/fs/cgroup/memory.max', 'utf8').trim();
+    if (!/^\d+$/.test(max)) return undefined;
+    const cur = Number(readFileSync('/sys/fs/cgroup/memory.current', 'utf8').trim());
+    return Math.max(0, Number(max) - (Number.isFinite(cur) ? cur : 0));
+  } catch {
+    return undefined;
+  }
 }
 
-/** Bytes one diffusion tile of `tile` LR px needs at its peak (padded to 64 as the pipeline does). */
-export function tileBytes(tile: number, bytesPerValue = 4): number {
-  const t = Math.ceil(tile / 64) * 64;
-  const fullres = LIVE_FULLRES * DECODER_CH * (4 * t) ** 2 * bytesPerValue;
-  const attn = Math.min(ATTN_MAX, 2 * (t * t) ** 2 * 4);
-  return fullres + attn;
+/** Default budget: three quarters of the RAM free now (the model is already loaded), within a cgroup's limit. */
+export function defaultBudget(): number {
+  const room = cgroupRoom();
+  return Math.floor(Math.min(os.freemem(), room ?? Infinity) * 0.75);
 }
 
 /**
  * Bytes the whole image needs outside the tiles, per output pixel in float32: the merge's
  * accumulator (3) and weight (1), the merged result (3), colour-fix and resize copies (3 + 3),
- * alpha (1).
+ * alpha (1) — about the 56 bytes per output pixel measured for a bicubic run.
  */
 export function imageBytes(outWidth: number, outHeight: number): number {
   return outWidth * outHeight * 4 * 14;
@@ -56,47 +49,56 @@ export interface TileChoice {
   /** LR px; 0 = the whole image in one piece. */
   tile: number;
   tileOverlap: number;
-  /** Why: --tile given; the whole image fits one tile; the device default; smaller for the budget; the minimum (over budget). */
-  reason: 'given' | 'whole' | 'default' | 'budget' | 'minimum';
+  /** Why: --tile given; the whole image fits one tile; the device default; smaller for the budget. */
+  reason: 'given' | 'whole' | 'default' | 'budget';
   budget: number;
   estimate: number;
 }
 
 export interface TileRequest {
-  kind: ModelKind;
-  device: string;
   width: number;
   height: number;
+  /** Output size after --outscale/--width/--height (default ×4). */
+  outWidth?: number;
+  outHeight?: number;
   /** Bytes; default defaultBudget(). */
   maxMemory?: number;
+  /** Parsed options (src/api/schema.ts): tile 0 or ≥ MIN_TILE, overlap ≤ half of it. */
   tile?: number;
   tileOverlap?: number;
-  bf16?: boolean;
+  /** Names the image in a refusal. */
+  name?: string;
 }
 
+const mib = (b: number): string => `${Math.ceil(b / 2 ** 20)} MiB`;
+
 /**
- * The tile for an image: --tile when given; otherwise the largest multiple of 64 LR px up to the
- * device default whose estimate fits the budget (64 at least), or no tiling when the whole image
- * fits in one such tile.
+ * The tile for an image: --tile when given; otherwise the model's largest tile within the budget
+ * left after the whole-image buffers (Upscaler.tileBytes), or no tiling when the whole image fits in
+ * one such tile. Throws MemoryError when the image cannot fit the budget at all.
  */
-export function chooseTile(r: TileRequest): TileChoice {
+export function chooseTile(up: Pick<Upscaler, 'tileBytes' | 'maxTile' | 'device'>, r: TileRequest): TileChoice {
   const budget = r.maxMemory ?? defaultBudget();
-  const bpv = r.bf16 ? 2 : 4;
-  const overlapFor = (tile: number): number => r.tileOverlap ?? Math.min(DEFAULT_TILE.overlap, Math.floor(tile / 2));
-  if (r.tileOverlap !== undefined && (!Number.isSafeInteger(r.tileOverlap) || r.tileOverlap < 0)) throw new OptionError(`tile overlap must be a non-negative integer, got ${JSON.stringify(r.tileOverlap)}`);
-  if (r.tile !== undefined) {
-    if (!Number.isSafeInteger(r.tile) || r.tile < 0 || (r.tile > 0 && r.tile < 16)) throw new OptionError(`tile must be 0 (no tiling) or an integer of at least 16 LR pixels, got ${JSON.stringify(r.tile)}`);
-    const ov = overlapFor(r.tile);
-    if (r.tile > 0 && ov > r.tile / 2) throw new OptionError(`tile overlap ${ov} is more than half the tile (${r.tile})`);
-    return { tile: r.tile, tileOverlap: ov, reason: 'given', budget, estimate: r.kind === 'bicubic' ? imageBytes(4 * r.width, 4 * r.height) : tileBytes(r.tile || Math.max(r.width, r.height), bpv) };
-  }
-  const fixed = imageBytes(4 * r.width, 4 * r.height);
-  if (r.kind === 'bicubic') return { tile: 0, tileOverlap: 0, reason: 'whole', budget, estimate: fixed };
-  const cap = r.device.startsWith('cuda') ? DEFAULT_TILE.cuda : DEFAULT_TILE.cpu;
-  let best = 0;
-  for (let t = 64; t <= cap; t += 64) if (fixed + tileBytes(t, bpv) <= budget) best = t;
+  const overlapFor = (tile: number): number => (tile === 0 ? 0 : r.tileOverlap ?? Math.min(DEFAULT_TILE.overlap, Math.floor(tile / 2)));
+  const fixed = imageBytes(Math.max(4 * r.width, r.outWidth ?? 0), Math.max(4 * r.height, r.outHeight ?? 0));
   const side = Math.max(r.width, r.height);
-  if (best === 0) return { tile: 64, tileOverlap: overlapFor(64), reason: 'minimum', budget, estimate: fixed + tileBytes(64, bpv) };
-  if (side <= best) return { tile: 0, tileOverlap: 0, reason: 'whole', budget, estimate: fixed + tileBytes(side, bpv) };
-  return { tile: best, tileOverlap: overlapFor(best), reason: best < cap ? 'budget' : 'default', budget, estimate: fixed + tileBytes(best, bpv) };
+  const cost = (tile: number): number => fixed + (up.tileBytes?.(tile === 0 ? side : Math.min(tile, side)) ?? 0);
+  const refuse = (need: number, what: string): never => {
+    throw new MemoryError(`${r.name ? `${r.name}: ` : ''}${r.width}×${r.height} needs about ${mib(need)} ${what}, more than the memory budget of ${mib(budget)}; raise --max-memory (maxMemory), or use a smaller image`);
+  };
+  if (r.tile !== undefined) {
+    const est = cost(r.tile);
+    if (est > budget) refuse(est, `with tile ${r.tile}`);
+    return { tile: r.tile, tileOverlap: overlapFor(r.tile), reason: 'given', budget, estimate: est };
+  }
+  if (up.tileBytes === undefined) {
+    // A custom Upscaler without an estimate: its own default tile, the image buffers checked.
+    if (fixed > budget) refuse(fixed, 'for its buffers');
+    return { tile: DEFAULT_TILE.cpu, tileOverlap: overlapFor(DEFAULT_TILE.cpu), reason: 'default', budget, estimate: fixed };
+  }
+  const best = largestTile(up, budget - fixed);
+  if (best === 0) refuse(cost(TILE_STEP), `even with ${TILE_STEP}-px tiles`);
+  if (side <= best) return { tile: 0, tileOverlap: 0, reason: 'whole', budget, estimate: cost(0) };
+  const cap = up.maxTile ?? DEFAULT_TILE.cpu;
+  return { tile: best, tileOverlap: overlapFor(best), reason: best < cap ? 'budget' : 'default', budget, estimate: cost(best) };
 }

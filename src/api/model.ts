@@ -1,14 +1,20 @@
 // loadModel: an Upscaler loaded once and reused for many images (the library's handle on it).
 import * as torch from '../engine/index.js';
-import { loadUpscaler, defaultModel, resolveBundled, BUNDLED_MODEL, type UpscalerSpec } from '../models/index.js';
-import { PIPELINE_DTYPES, type PipelineDType, type Upscaler } from '../models/pipeline.js';
-import { SAMPLER_KINDS, type SamplerKind } from '../models/presets.js';
+import { loadUpscaler, type UpscalerSpec } from '../models/index.js';
+import type { PipelineDType, Upscaler, UpscalerKind } from '../models/pipeline.js';
+import type { SamplerKind } from '../models/presets.js';
 import { OptionError } from './errors.js';
-import type { ModelKind } from './memory.js';
 import { executeJob, type ImageJob, type JobHooks, type JobResult } from './execute.js';
+import type { InThreadModel } from './job.js';
+import { resolveModel } from './models-dir.js';
+import { registerModel, type Model } from './registry.js';
+import { parseOptions } from './options.js';
+import { DEFAULT_MODEL, modelSpecSchema, type ParsedModelSpec } from './schema.js';
+
+export type { InThreadModel } from './job.js';
 
 export interface ModelSpec {
-  /** A vpdsr model folder, 'vpdsr-x4' (the bundled model, the default) or 'bicubic' (the baseline). */
+  /** A model name (vpdsr models), a vpdsr model folder, or 'bicubic' (the baseline). Default DEFAULT_MODEL. */
   model?: string;
   /** Public checkpoints: a preset name with its UNet and autoencoder .pth files. */
   preset?: string;
@@ -24,39 +30,17 @@ export interface ModelSpec {
   onWarning?: (message: string) => void;
 }
 
-/** A loaded model; it runs in a worker thread of its own (default) or in the calling thread. */
-export interface Model {
-  readonly name: string;
-  readonly kind: ModelKind;
-  readonly device: string;
-  readonly dtype: PipelineDType;
-  /** 'worker': the model lives in a worker_thread, so the caller's event loop stays free. */
-  readonly thread: 'worker' | 'main';
-  readonly disposed: boolean;
-  /** Runs one image job (src/api/execute.ts) where the model lives. */
-  execute(job: ImageJob, hooks?: JobHooks): Promise<JobResult>;
-  dispose(): void;
-}
-
-/** What rendering needs of a model in this thread. */
-export interface InThreadModel {
-  readonly kind: ModelKind;
-  readonly device: string;
-  readonly dtype: PipelineDType;
-  readonly upscaler: Upscaler;
-}
-
-const models = new WeakSet<object>();
+export type { Model } from './registry.js';
 
 class LoadedModel implements Model, InThreadModel {
-  readonly kind: ModelKind;
+  readonly kind: UpscalerKind;
   readonly thread = 'main' as const;
   private up: Upscaler | undefined;
 
   constructor(up: Upscaler) {
     this.up = up;
-    this.kind = up.name === 'bicubic' ? 'bicubic' : 'diffusion';
-    models.add(this);
+    this.kind = up.kind ?? 'custom';
+    registerModel(this);
   }
 
   get upscaler(): Upscaler {
@@ -79,44 +63,22 @@ class LoadedModel implements Model, InThreadModel {
   }
 }
 
-/** Marks a Model made elsewhere in this layer (the worker-backed one) as a Model. */
-export function registerModel(m: Model): void {
-  models.add(m);
+export { isModel } from './registry.js';
+
+/** Checks a ModelSpec once (OptionError naming the field); a string is `{ model }`. */
+export function parseModelSpec(spec: ModelSpec | string | undefined): ParsedModelSpec {
+  const s = spec === undefined ? {} : typeof spec === 'string' ? { model: spec } : spec;
+  if (s === null || typeof s !== 'object' || Array.isArray(s)) throw new OptionError('loadModel(spec): spec must be a model name, a folder, or { model } / { preset, unet, vq }');
+  return parseOptions(modelSpecSchema, s, { where: 'loadModel(spec)' });
 }
 
-export function isModel(v: unknown): v is Model {
-  return typeof v === 'object' && v !== null && models.has(v);
-}
-
-/** Checks a ModelSpec and turns it into the models layer's UpscalerSpec (OptionError names the field). */
-export function upscalerSpec(spec: ModelSpec | string = {}): UpscalerSpec {
-  let s: ModelSpec = typeof spec === 'string' ? { model: spec } : spec;
-  if (s === null || typeof s !== 'object') throw new OptionError(`model spec must be "${BUNDLED_MODEL}", "bicubic", a model folder, or { model } / { preset, unet, vq }`);
-  // No model and no preset: the bundled model (the bicubic baseline when the package has no weights).
-  if (s.model === undefined && s.preset === undefined) s = { ...s, model: defaultModel() };
-  if (s.device !== undefined && (typeof s.device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(s.device))) throw new OptionError(`device must be cpu, cuda or cuda:N, got ${JSON.stringify(s.device)}`);
-  if (s.dtype !== undefined && !PIPELINE_DTYPES.includes(s.dtype)) throw new OptionError(`dtype must be one of ${PIPELINE_DTYPES.join(', ')}, got ${JSON.stringify(s.dtype)}`);
-  if (s.sampler !== undefined && !SAMPLER_KINDS.includes(s.sampler)) throw new OptionError(`sampler must be one of ${SAMPLER_KINDS.join(', ')}, got ${JSON.stringify(s.sampler)}`);
-  if (s.steps !== undefined && (!Number.isSafeInteger(s.steps) || s.steps < 1)) throw new OptionError(`steps must be a positive integer, got ${JSON.stringify(s.steps)}`);
-  if (s.threads !== undefined && (!Number.isSafeInteger(s.threads) || s.threads < 1 || s.threads > 1024)) throw new OptionError(`threads must be a positive integer, got ${JSON.stringify(s.threads)}`);
+/** The models layer's UpscalerSpec of a parsed spec (a model name resolved to its folder). */
+export function upscalerSpec(s: ParsedModelSpec): UpscalerSpec {
   const common = { device: s.device, dtype: s.dtype, sampler: s.sampler, steps: s.steps, onWarning: s.onWarning };
-  if (s.model !== undefined) {
-    if (typeof s.model !== 'string' || s.model.length === 0) throw new OptionError('model must be "bicubic" or a model folder');
-    if (s.preset !== undefined || s.unet !== undefined || s.vq !== undefined) throw new OptionError('model cannot be combined with preset/unet/vq');
-    if (s.model === 'bicubic') {
-      if (s.sampler !== undefined || s.steps !== undefined) throw new OptionError('sampler and steps do not apply to the bicubic model');
-      if (s.dtype === 'bf16') throw new OptionError('dtype bf16 does not apply to the bicubic model');
-      return { model: 'bicubic', device: s.device, onWarning: s.onWarning };
-    }
-    try {
-      return { model: resolveBundled(s.model), ...common };
-    } catch (e) {
-      throw new OptionError((e as Error).message);
-    }
-  }
-  if (s.preset === undefined) throw new OptionError('give a model ("bicubic" or a model folder) or a preset with its unet and vq files');
-  if (typeof s.unet !== 'string' || typeof s.vq !== 'string') throw new OptionError(`preset ${s.preset} needs unet and vq (the public .pth files; see vpdsr convert)`);
-  return { preset: s.preset, unet: s.unet, vq: s.vq, ...common };
+  if (s.preset !== undefined) return { preset: s.preset, unet: s.unet!, vq: s.vq!, ...common };
+  const model = resolveModel(s.model ?? DEFAULT_MODEL);
+  if (model === 'bicubic') return { model: 'bicubic', device: s.device, onWarning: s.onWarning };
+  return { model, ...common };
 }
 
 export interface LoadOptions {
@@ -125,10 +87,9 @@ export interface LoadOptions {
 }
 
 /** Loads a model in this thread (synchronous file reads and tensor set-up; errors are one line). */
-export function loadModelHere(spec: ModelSpec | string = {}): Model & InThreadModel {
+export function loadModelHere(spec: ParsedModelSpec): Model & InThreadModel {
   const s = upscalerSpec(spec);
-  const threads = typeof spec === 'object' ? spec.threads : undefined;
-  if (threads !== undefined) torch.setNumThreads(threads);
+  if (spec.threads !== undefined) torch.setNumThreads(spec.threads);
   return new LoadedModel(loadUpscaler(s));
 }
 
@@ -137,11 +98,17 @@ export function loadModelHere(spec: ModelSpec | string = {}): Model & InThreadMo
  * default it lives in a worker thread (ARCHITECTURE.md: heavy calls block their thread), so a
  * server's event loop, progress output and Ctrl-C stay responsive while it computes.
  */
-export async function loadModel(spec: ModelSpec | string = {}, opts: LoadOptions = {}): Promise<Model> {
-  upscalerSpec(spec); // check here: the caller gets the error, not the worker
-  if (opts.worker === false) return loadModelHere(spec);
+export async function loadModel(spec: ModelSpec | string = DEFAULT_MODEL, opts: LoadOptions = {}): Promise<Model> {
+  // Checked here, so the caller gets the error, not the worker.
+  const parsed = parseModelSpec(spec);
+  if (opts === null || typeof opts !== 'object') throw new OptionError('loadModel(spec, options): options must be an object');
+  for (const k of Object.keys(opts)) if (k !== 'worker') throw new OptionError(`loadModel(spec, options): unknown option ${k} (the only one is worker)`);
+  if (opts.worker !== undefined && typeof opts.worker !== 'boolean') throw new OptionError('loadModel(spec, options): worker must be true or false');
+  if (opts.worker === false) return loadModelHere(parsed);
+  // The folder is resolved here too, so a wrong name is this call's error.
+  upscalerSpec(parsed);
   const { loadWorkerModel } = await import('./remote.js');
-  return loadWorkerModel(spec);
+  return loadWorkerModel(parsed);
 }
 
 /** Wraps an Upscaler you built yourself (a custom or stand-in model) as a Model; dispose() frees it. */

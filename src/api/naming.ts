@@ -4,7 +4,6 @@
 // written as JPEG is written as PNG instead (JPEG has no alpha), as Real-ESRGAN does.
 import path from 'node:path';
 import type { WriteFormat } from '../io/image/index.js';
-import { OptionError } from './errors.js';
 
 export type ExtChoice = 'png' | 'jpg' | 'webp' | 'tiff' | 'auto';
 export const EXT_CHOICES: readonly ExtChoice[] = ['png', 'jpg', 'webp', 'tiff', 'auto'];
@@ -20,20 +19,6 @@ function formatFromInputName(file: string): WriteFormat {
 }
 
 const CANONICAL_EXT: Record<WriteFormat, string> = { png: '.png', jpeg: '.jpg', webp: '.webp', tiff: '.tif' };
-
-export function parseExt(v: unknown): ExtChoice {
-  if (v === undefined) return 'auto';
-  const s = typeof v === 'string' ? v.toLowerCase() : '';
-  const n = s === 'jpeg' ? 'jpg' : s === 'tif' ? 'tiff' : s;
-  if (!(EXT_CHOICES as readonly string[]).includes(n)) throw new OptionError(`ext must be one of ${EXT_CHOICES.join(', ')}, got ${JSON.stringify(v)}`);
-  return n as ExtChoice;
-}
-
-export function parseSuffix(v: unknown): string {
-  if (v === undefined || v === '') return '';
-  if (typeof v !== 'string' || /[/\\\0]/.test(v)) throw new OptionError(`suffix must be text without path separators, got ${JSON.stringify(v)}`);
-  return v;
-}
 
 /** The output format for an input: the --ext choice, the input's (auto), PNG if alpha meets JPEG. */
 export function outputFormat(input: string, ext: ExtChoice, hasAlpha = false): WriteFormat {

@@ -63,6 +63,11 @@ export async function upscaleChannels(data: Tensor, up: Upscaler, o: PixelOption
     sr = await runModel(up, rgb, { tile: o.tile, tileOverlap: o.tileOverlap, tileMerge: o.tileMerge, seed: o.seed, onTile: o.onTile, signal: o.signal });
     if (o.signal?.aborted) throw new AbortError();
     const out = sr;
+    // RGB at ×4 without a colour fix: the model's output is the result (no copy: memory).
+    if (!grey && !alpha && o.colorFix === 'none' && W === out.size(3) && H === out.size(2)) {
+      sr = undefined;
+      return out;
+    }
     return torch.scope(() => {
       let y = out;
       if (o.colorFix !== 'none') y = applyColorFix(o.colorFix, y, bicubicX4(rgb).clamp(0, 1));
@@ -77,7 +82,8 @@ export async function upscaleChannels(data: Tensor, up: Upscaler, o: PixelOption
         const a = data.narrow(1, c - 1, 1).to({ dtype: 'float32' }).contiguous();
         parts.push(resizeTo(bicubicX4(a).clamp(0, 1), W, H));
       }
-      return parts.length === 1 ? parts[0]!.clone() : torch.cat(parts, 1);
+      // parts[0] is made in this scope (resize, luma): returned as is, not copied.
+      return parts.length === 1 ? parts[0]! : torch.cat(parts, 1);
     });
   } finally {
     rgb.dispose();

@@ -2,11 +2,14 @@
 // model computes, so progress, timers and Ctrl-C are handled at once, and an AbortSignal stops the
 // job at the next tile. Tensors never cross threads: jobs and results are plain data.
 import { Worker } from 'node:worker_threads';
-import { AbortError, OptionError } from './errors.js';
+import { AbortError, CallbackError, MemoryError, OptionError } from './errors.js';
+import { ImageError } from '../io/image/errors.js';
+import { CheckpointError } from '../io/checkpoint/errors.js';
+import { ModelFormatError } from '../models/format.js';
 import type { ImageJob, JobHooks, JobResult } from './execute.js';
-import { registerModel, type Model, type ModelSpec } from './model.js';
-import type { ModelKind } from './memory.js';
-import type { PipelineDType } from '../models/pipeline.js';
+import { registerModel, type Model } from './registry.js';
+import type { PipelineDType, UpscalerKind } from '../models/pipeline.js';
+import type { ParsedModelSpec } from './schema.js';
 import type { FromWorker, SerializedError, ToWorker, WorkerSpec } from './protocol.js';
 
 interface Pending {
@@ -19,7 +22,13 @@ interface Pending {
 
 /** Rebuilds a worker's error as the same kind of one-line error here. */
 function revive(e: SerializedError): Error {
-  const err = e.name === 'AbortError' ? new AbortError(e.message) : e.name === 'OptionError' ? new OptionError(e.message) : new Error(e.message);
+  const make: Record<string, (m: string) => Error> = {
+    AbortError: (m) => new AbortError(m), OptionError: (m) => new OptionError(m), MemoryError: (m) => new MemoryError(m),
+    ModelFormatError: (m) => new ModelFormatError(m), CheckpointError: (m) => new CheckpointError(m),
+    // The message already names the file: keep it as is.
+    ImageError: (m) => Object.assign(new ImageError('', ''), { message: m, file: e.file ?? '' }),
+  };
+  const err = (make[e.name] ?? ((m: string) => new Error(m)))(e.message);
   if (err.name !== e.name) err.name = e.name;
   return err;
 }
@@ -27,7 +36,7 @@ function revive(e: SerializedError): Error {
 class WorkerModel implements Model {
   readonly thread = 'worker' as const;
   name = '';
-  kind: ModelKind = 'diffusion';
+  kind: UpscalerKind = 'custom';
   device = 'cpu';
   dtype: PipelineDType = 'fp32';
   private worker: Worker | undefined;
@@ -48,13 +57,16 @@ class WorkerModel implements Model {
     w.on('message', (m: FromWorker) => {
       if (m.type === 'warning') {
         const p = m.id !== undefined ? this.pending.get(m.id) : undefined;
-        (p?.hooks.onWarning ?? this.onWarning)?.(m.message);
+        if (p) this.callback(m.id!, 'onWarning', () => p.hooks.onWarning?.(m.message));
+        else {
+          try { this.onWarning?.(m.message); } catch (e) { process.emitWarning(`vpdsr: onWarning threw: ${(e as Error)?.message ?? String(e)}`); }
+        }
         return;
       }
       if (m.type !== 'tile' && m.type !== 'done' && m.type !== 'error') return;
       const p = this.pending.get(m.id);
       if (!p) return;
-      if (m.type === 'tile') { p.hooks.onTile?.(m.done, m.total); return; }
+      if (m.type === 'tile') { this.callback(m.id, 'onProgress', () => p.hooks.onTile?.(m.done, m.total)); return; }
       this.settle(m.id);
       if (m.type === 'done') {
         const r = m.result;
@@ -70,6 +82,24 @@ class WorkerModel implements Model {
     w.on('error', (e) => fail(e.message.split('\n')[0]!));
     w.on('exit', (code) => fail(`exit code ${code}`));
     w.unref();
+  }
+
+  /**
+   * Runs a caller's callback for job `id`. One that throws must not become an uncaught exception
+   * of this message handler (it would end the host process): the job's promise rejects with it,
+   * and the worker is told to stop the job, so the model stays usable for the next one.
+   */
+  private callback(id: number, which: string, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      const p = this.pending.get(id);
+      if (!p) return;
+      Atomics.store(p.flag, 0, 1);
+      this.worker?.postMessage({ type: 'abort', id } satisfies ToWorker);
+      this.settle(id);
+      p.reject(e instanceof CallbackError ? e : new CallbackError(which, e));
+    }
   }
 
   private settle(id: number): void {
@@ -108,13 +138,24 @@ class WorkerModel implements Model {
 }
 
 /** Starts a worker that loads `spec`; resolves once it has loaded (or rejects with its one-line error). */
-export function loadWorkerModel(spec: ModelSpec | string): Promise<Model> {
-  const { onWarning, ...plain } = typeof spec === 'string' ? { model: spec } as ModelSpec : spec;
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: plain satisfies WorkerSpec });
+export function loadWorkerModel(spec: ParsedModelSpec): Promise<Model> {
+  const { onWarning, ...plain } = spec;
+  // execArgv: [] — the worker must not inherit the host's Node flags: some are refused in workers
+  // (`node --input-type=module` fails to start one).
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: plain satisfies WorkerSpec, execArgv: [] });
   const model = new WorkerModel(worker, onWarning);
   return new Promise<Model>((resolve, reject) => {
     const onMessage = (m: FromWorker): void => {
-      if (m.type === 'warning') { onWarning?.(m.message); return; }
+      if (m.type === 'warning') {
+        try {
+          onWarning?.(m.message);
+        } catch (e) {
+          cleanup();
+          void worker.terminate();
+          reject(new CallbackError('onWarning', e));
+        }
+        return;
+      }
       if (m.type === 'loaded') {
         cleanup();
         Object.assign(model, { name: m.name, kind: m.kind, device: m.device, dtype: m.dtype });

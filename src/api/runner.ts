@@ -7,8 +7,10 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { AbortError, OptionError, oneLine } from './errors.js';
 import type { RenderOptions } from './job.js';
-import type { Model } from './model.js';
+import { isModel, type Model } from './registry.js';
 import { outputFormat, outputPath, type ExtChoice } from './naming.js';
+import { fn, nonEmpty, parseOptions, shown, z } from './options.js';
+import { checkRender, DEFAULTS, renderFields } from './schema.js';
 
 export interface JobOptions extends Omit<RenderOptions, 'onTile' | 'signal'> {
   outDir: string;
@@ -74,7 +76,36 @@ export function makeOutDir(dir: string): void {
   }
 }
 
-export async function runBatch(files: readonly string[], model: Model, o: JobOptions, hooks: BatchHooks = {}): Promise<BatchSummary> {
+const suffix = z.custom<string>((v) => typeof v === 'string' && !/[/\\\0]/.test(v), { error: (iss) => `must be text without path separators, got ${shown(iss.input)}` });
+const { outscale, width, height, ...perImage } = renderFields;
+
+/** runBatch's options: the render options of upscale() with the size grouped, plus the batch's own. */
+const jobOptionsSchema = z.strictObject({
+  ...perImage,
+  outDir: nonEmpty,
+  suffix: suffix.default(DEFAULTS.suffix),
+  size: z.strictObject({ outscale, width, height }).default({}),
+}).superRefine((o, ctx) => checkRender({ ...o.size, tile: o.tile, tileOverlap: o.tileOverlap }, ctx));
+
+const hooksSchema = z.strictObject({
+  onImage: fn<NonNullable<BatchHooks['onImage']>>().optional(),
+  onTile: fn<NonNullable<BatchHooks['onTile']>>().optional(),
+  onResult: fn<NonNullable<BatchHooks['onResult']>>().optional(),
+  onWarning: fn<NonNullable<BatchHooks['onWarning']>>().optional(),
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, { error: (iss) => `must be an AbortSignal, got ${shown(iss.input)}` }).optional(),
+});
+
+/** Upscales `files` into o.outDir with a loaded model; a bad input is one failed result, the batch goes on. */
+export async function runBatch(files: readonly string[], model: Model, o: Partial<JobOptions> & { outDir: string }, hooks: BatchHooks = {}): Promise<BatchSummary> {
+  if (!Array.isArray(files) || files.some((f) => typeof f !== 'string' || f.length === 0)) throw new OptionError('runBatch(files, model, options): files must be a list of file paths');
+  if (!isModel(model)) throw new OptionError('runBatch(files, model, options): model must be a Model from loadModel()');
+  if (o === null || typeof o !== 'object') throw new OptionError('runBatch(files, model, options): options must be an object');
+  const parsed: JobOptions = parseOptions(jobOptionsSchema, o, { where: 'runBatch(files, model, options)' });
+  return runParsedBatch(files, model, parsed, parseOptions(hooksSchema, hooks, { where: 'runBatch(files, model, options, hooks)' }));
+}
+
+/** runBatch with options already parsed (the CLI parses its flags with the same schemas). */
+export async function runParsedBatch(files: readonly string[], model: Model, o: JobOptions, hooks: BatchHooks = {}): Promise<BatchSummary> {
   makeOutDir(o.outDir);
   const inputs = new Map(files.map((f) => [real(f), f]));
   const produced = new Map<string, string>();

@@ -16,8 +16,7 @@ function start(): void {
   let model: ReturnType<typeof loadModelHere>;
   try {
     const spec = workerData as WorkerSpec;
-    const withWarnings = typeof spec === 'string' ? { model: spec } : spec;
-    model = loadModelHere({ ...withWarnings, onWarning: (message) => post({ type: 'warning', message }) });
+    model = loadModelHere({ ...spec, onWarning: (message) => post({ type: 'warning', message }) });
   } catch (e) {
     post({ type: 'load-error', error: serializeError(e) });
     return;

@@ -4,9 +4,9 @@
 // settings). Each file has its own random streams (derived from --seed and its relative path), so
 // a rerun with the same seed and worker count writes byte-identical files.
 import type { Command } from 'commander';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomicAsync } from '../io/atomic.js';
 import { UsageError, oneLine } from './errors.js';
 import { writeImage } from '../io/image/index.js';
 import { listImages, itemSeed } from '../data/dataset.js';
@@ -34,16 +34,6 @@ function intOption(name: string, v: string, min: number, max: number): number {
   return n;
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, text, { flag: 'wx' });
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-}
 
 const stemOf = (name: string): string => name.slice(0, name.length - path.extname(name).length);
 
@@ -112,8 +102,8 @@ export async function runDegrade(o: DegradeOptions, log: (line: string) => void 
     if (pool) await pool.close();
   }
   const sorted = [...lines.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((k) => lines.get(k)!);
-  await writeAtomic(path.join(outDir, 'params.jsonl'), sorted.length ? sorted.join('\n') + '\n' : '');
-  await writeAtomic(path.join(outDir, 'degrade.json'), JSON.stringify({ input: inDir, seed: o.seed, scale: o.scale, gt_size: o.gtSize ?? null, preset_source: o.preset, preset }, null, 2) + '\n');
+  await writeFileAtomicAsync(path.join(outDir, 'params.jsonl'), sorted.length ? sorted.join('\n') + '\n' : '', { overwrite: true });
+  await writeFileAtomicAsync(path.join(outDir, 'degrade.json'), JSON.stringify({ input: inDir, seed: o.seed, scale: o.scale, gt_size: o.gtSize ?? null, preset_source: o.preset, preset }, null, 2) + '\n', { overwrite: true });
   return { total: names.length, written, failed };
 }
 

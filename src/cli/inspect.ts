@@ -7,6 +7,8 @@ import { type PyValue, PyDict, PyFloat, PyObject, PyTuple, PySet, describe } fro
 import { numelOf } from '../io/checkpoint/raw.js';
 import { TorchTensor } from '../io/checkpoint/storage.js';
 import { floatRepr, keyString, walk } from '../io/checkpoint/tree.js';
+import { withFile } from '../io/checkpoint/errors.js';
+import { printable } from '../io/printable.js';
 
 export interface InspectReport {
   file: string;
@@ -22,6 +24,11 @@ export interface InspectReport {
 const SCRIPT_NOISE = new Set(['training', '_is_full_backward_hook']);
 
 export function inspectCheckpoint(file: string): InspectReport {
+  // Everything below walks what the file holds, so any error names the file.
+  return withFile(file, () => inspectRead(file));
+}
+
+function inspectRead(file: string): InspectReport {
   const ckpt = readCheckpoint(file, { loadData: false });
   const tensors: InspectReport['tensors'] = [];
   const distinct = new Map<object, number>();
@@ -39,22 +46,37 @@ function metadataOf(ckpt: Checkpoint): Record<string, string> {
   const out: Record<string, string> = {};
   if (ckpt.format === 'safetensors') return { ...ckpt.metadata };
   if (ckpt.format === 'torchscript') {
-    scriptAttributes(ckpt.root, '', out, new Set());
+    scriptAttributes(ckpt.root, out);
     return out;
   }
   walk(ckpt.root, { leaf: (key, v) => { if (!(v instanceof TorchTensor)) out[key] = repr(v); } });
   return out;
 }
 
-/** Non-tensor attributes of a module tree (its values that are not parameters or submodules). */
-function scriptAttributes(obj: PyValue, prefix: string, out: Record<string, string>, seen: Set<PyObject>): void {
-  if (!(obj instanceof PyObject) || seen.has(obj)) return;
-  seen.add(obj);
-  if (prefix === '') out['(module)'] = obj.className;
-  for (const [k, v] of obj.dict?.map ?? []) {
-    const key = `${prefix}${keyString(k)}`;
-    if (v instanceof PyObject) scriptAttributes(v, `${key}.`, out, seen);
-    else if (!(v instanceof TorchTensor) && !SCRIPT_NOISE.has(String(k))) out[key] = repr(v);
+/**
+ * Non-tensor attributes of a module tree (its values that are not parameters or submodules),
+ * walked with an explicit stack: a file can chain records deeper than the call stack goes.
+ */
+function scriptAttributes(root: PyValue, out: Record<string, string>): void {
+  if (!(root instanceof PyObject)) return;
+  out['(module)'] = root.className;
+  const seen = new Set<PyObject>([root]);
+  // Depth first in attribute order, as a recursion would go: each frame is a module's attribute iterator.
+  const stack: { it: Iterator<[PyValue, PyValue]>; prefix: string }[] = [{ it: (root.dict?.map ?? new Map<PyValue, PyValue>()).entries(), prefix: '' }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const next = top.it.next();
+    if (next.done) { stack.pop(); continue; }
+    const [k, v] = next.value;
+    const key = `${top.prefix}${keyString(k)}`;
+    if (v instanceof PyObject) {
+      if (!seen.has(v)) {
+        seen.add(v);
+        stack.push({ it: (v.dict?.map ?? new Map<PyValue, PyValue>()).entries(), prefix: `${key}.` });
+      }
+    } else if (!(v instanceof TorchTensor) && !SCRIPT_NOISE.has(String(k))) {
+      out[key] = repr(v);
+    }
   }
 }
 
@@ -114,17 +136,30 @@ function scalarRepr(v: PyValue): string {
   return `<${describe(v)}>`;
 }
 
+/** The report as text; names and values from the file are shown with control characters escaped. */
 export function formatInspect(r: InspectReport): string {
-  const lines = [`file: ${r.file}`, `format: ${r.format}`, `tensors: ${r.tensors.length}`];
-  const width = Math.min(60, Math.max(0, ...r.tensors.map((t) => t.name.length)));
-  for (const t of r.tensors) lines.push(`  ${t.name.padEnd(width)}  ${t.dtype.padEnd(4)}  [${t.shape.join(', ')}]`);
+  const lines = [`file: ${printable(r.file)}`, `format: ${r.format}`, `tensors: ${r.tensors.length}`];
+  const names = r.tensors.map((t) => printable(t.name));
+  // A loop, not Math.max(...names): spreading 100 000+ arguments overflows the call stack.
+  let width = 0;
+  for (const n of names) if (n.length > width) width = n.length;
+  width = Math.min(60, width);
+  r.tensors.forEach((t, i) => lines.push(`  ${names[i]!.padEnd(width)}  ${t.dtype.padEnd(4)}  [${t.shape.join(', ')}]`));
   lines.push(`total parameters: ${r.totalParameters.toLocaleString('en-US')}`);
   const meta = Object.entries(r.metadata);
   if (meta.length > 0) {
     lines.push('metadata:');
-    for (const [k, v] of meta) lines.push(`  ${k}: ${v}`);
+    for (const [k, v] of meta) lines.push(`  ${printable(k)}: ${printable(v)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The report as JSON. JSON.stringify escapes C0 controls but leaves DEL, the C1 controls (CSI is
+ * one) and bidi marks raw; they can only occur inside strings, where \uXXXX is equivalent.
+ */
+export function inspectJson(r: InspectReport): string {
+  return JSON.stringify(r, null, 2).replace(/[\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function registerInspect(program: Command): void {
@@ -136,6 +171,6 @@ export function registerInspect(program: Command): void {
     .action((file: string, opts: { json?: boolean }) => {
       // A refused or corrupt file throws a one-line CheckpointError; main prints it and exits 1.
       const report = inspectCheckpoint(file);
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
+      process.stdout.write(opts.json ? `${inspectJson(report)}\n` : formatInspect(report));
     });
 }

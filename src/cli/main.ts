@@ -1,9 +1,10 @@
-// vpdsr command line: one file per subcommand registers itself here.
+// vpdsr command line: one file per subcommand registers itself here. Exit codes (src/cli/errors.ts
+// EXIT): 0 ok, 1 something failed, 2 usage (unknown flag or command, bad value), 130/143 signals.
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { reportError, setDebug } from './errors.js';
+import { commanderLine, exitCodeFor, EXIT, reportError, setDebug } from './errors.js';
 
 type Register = (program: Command, version: string) => void;
 
@@ -19,6 +20,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   'train-teacher': async () => (await import('./train-teacher.js')).registerTrainTeacher,
   distill: async () => (await import('./distill.js')).registerDistill,
   'train-encoder': async () => (await import('./train-encoder.js')).registerTrainEncoder,
+  models: async () => (await import('./models.js')).registerModels,
+  eval: async () => (await import('./eval.js')).registerEval,
 };
 
 /** The subcommand named on the command line (first argument that is not an option), if any. */
@@ -47,7 +50,8 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .description('One-step diffusion real-world image super-resolution (VPD-SR) on LibTorch')
     .version(version, '-V, --version')
     .option('--debug', 'print stack traces')
-    .showHelpAfterError()
+    // Errors of the command line are one line (with commander's did-you-mean), not the help.
+    .configureOutput({ outputError: (text, write) => write(`${commanderLine(text)}\n`) })
     .exitOverride()
     .hook('preAction', (cmd) => { if (cmd.opts().debug) setDebug(true); });
   const wanted = requestedCommand(argv);
@@ -61,8 +65,8 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     reportError(e);
-    return 1;
+    return exitCodeFor(e);
   }
 }

@@ -2,96 +2,78 @@
 // the model flags of issue 4. Inputs are files, folders and globs; outputs go to -o DIR as
 // NAME[_SUFFIX].EXT, written atomically; a bad input is reported and the batch goes on; Ctrl-C
 // stops before the next write, leaves no partial file, and exits 130.
-import type { Command } from 'commander';
+// vpdsr upscale: Real-ESRGAN's inference_realesrgan.py flags (and its short aliases -n, -s, -t,
+// --tile_pad, --fp32) with vpdsr's model flags. Inputs are files, folders and globs; outputs go to
+// -o DIR as NAME[_SUFFIX].EXT, written atomically; a bad input is reported and the batch goes on;
+// Ctrl-C stops before the next write, leaves no partial file, and exits 130. The flags are checked
+// by the library's own schemas (src/api/schema.ts), so the CLI and upscale() agree.
+import { Option, type Command } from 'commander';
 import { loadModel, type Model } from '../api/model.js';
 import { expandInputs } from '../api/inputs.js';
-import { parseExt, parseSuffix } from '../api/naming.js';
-import { parseColorFix, COLOR_FIXES } from '../api/colorfix.js';
-import { parseMemory } from '../api/memory.js';
-import { checkSizeOptions } from '../api/scale.js';
+import { COLOR_FIXES } from '../api/colorfix.js';
 import { Progress } from '../api/progress.js';
-import { runBatch, removeTempFiles, makeOutDir, type BatchSummary, type JobOptions } from '../api/runner.js';
-import { OptionError } from '../api/errors.js';
-import { PIPELINE_DTYPES, type PipelineDType } from '../models/pipeline.js';
-import { SAMPLER_KINDS, type SamplerKind } from '../models/presets.js';
-import { TILE_MERGES, type TileMerge } from '../models/tiling.js';
-import { UsageError } from './errors.js';
+import { runParsedBatch, removeTempFiles, makeOutDir, type BatchSummary, type ItemResult, type JobOptions } from '../api/runner.js';
+import { shown, z } from '../api/options.js';
+import { checkModel, checkRender, DEFAULTS, DEFAULT_MODEL, modelFields, renderFields, type ParsedModelSpec } from '../api/schema.js';
+import { PIPELINE_DTYPES } from '../models/pipeline.js';
+import { SAMPLER_KINDS } from '../models/presets.js';
+import { TILE_MERGES } from '../models/tiling.js';
+import { EXIT, flagName, numeric, parseFlags as parseWith, UsageError } from './errors.js';
 
+/** The flags as commander hands them over (numbers already parsed where the text is one). */
 export interface UpscaleFlags {
   input: string[]; output: string;
-  model?: string; preset?: string; unet?: string; vq?: string; sampler?: string; steps?: string;
-  seed?: string; tile?: string; tileOverlap?: string; tileMerge?: string; device: string; threads?: string; dtype?: string;
-  suffix?: string; ext?: string; quality?: string; outscale?: string; width?: string; height?: string;
-  stripMetadata?: boolean; maxMemory?: string; colorFix?: string; overwrite?: boolean; quiet?: boolean;
+  model?: string; preset?: string; unet?: string; vq?: string; sampler?: string; steps?: number | string;
+  seed?: number | string; tile?: number | string; tileOverlap?: number | string; tile_pad?: number | string; tileMerge?: string; device?: string; threads?: number | string; dtype?: string; fp32?: boolean;
+  suffix?: string; ext?: string; quality?: number | string; outscale?: number | string; width?: number | string; height?: number | string;
+  stripMetadata?: boolean; maxMemory?: string; maxPixels?: number | string; colorFix?: string; overwrite?: boolean; quiet?: boolean; json?: boolean; eval?: string;
 }
 
-function int(flag: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be an integer ${max < Number.MAX_SAFE_INTEGER ? `from ${min} to ${max}` : `>= ${min}`}, got ${JSON.stringify(v)}`);
-  return n;
-}
+const FLAG_NAMES: Record<string, string> = { input: '-i', output: '-o', model: '-n/--model', outscale: '-s/--outscale', tile: '-t/--tile', tileOverlap: '--tile-overlap' };
+const label = (k: string): string => FLAG_NAMES[k] ?? flagName(k);
 
-function num(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got ${JSON.stringify(v)}`);
-  return n;
-}
+const suffix = z.custom<string>((v) => typeof v === 'string' && !/[/\\\0]/.test(v), { error: (iss) => `must be text without path separators, got ${shown(iss.input)}` });
 
-function pick<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
-  return v as T;
-}
-
-/** Re-labels an OptionError from the api layer as a usage error naming the flag. */
-function flag<T>(name: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof OptionError) throw new UsageError(`${name}: ${e.message}`);
-    throw e;
-  }
-}
+/** vpdsr upscale's flags: the library's model and render options, plus the batch's own. */
+export const upscaleFlagsSchema = z.strictObject({
+  ...modelFields,
+  ...renderFields,
+  input: z.array(z.string().min(1, 'must not be empty')).min(1, 'needs at least one file, folder or glob'),
+  output: z.string().min(1, 'must name a folder'),
+  suffix: suffix.default(DEFAULTS.suffix),
+  quiet: z.boolean().default(false),
+  json: z.boolean().default(false),
+  eval: z.string().min(1, 'must name the ground-truth folder').optional(),
+}).superRefine((o, ctx) => { checkModel(o, ctx, label); checkRender(o, ctx, label); });
 
 export interface ParsedFlags {
-  model: { model?: string; preset?: string; unet?: string; vq?: string; sampler?: SamplerKind; steps?: number; device: string; dtype?: PipelineDType; threads?: number };
+  model: Omit<ParsedModelSpec, 'onWarning'>;
   job: JobOptions;
   quiet: boolean;
+  json: boolean;
+  /** --eval: the ground-truth folder to score the batch's outputs against. */
+  evalHr?: string;
 }
 
 /** Checks every flag before anything is loaded; throws UsageError naming the flag. */
 export function parseFlags(o: UpscaleFlags): ParsedFlags {
-  const sampler = pick<SamplerKind>('--sampler', o.sampler, SAMPLER_KINDS);
-  const dtype = pick<PipelineDType>('--dtype', o.dtype, PIPELINE_DTYPES);
-  const tileMerge = pick<TileMerge>('--tile-merge', o.tileMerge, TILE_MERGES);
-  if (!/^(cpu|cuda(:\d+)?)$/.test(o.device)) throw new UsageError(`--device must be cpu, cuda or cuda:N, got ${JSON.stringify(o.device)}`);
-  if (o.model !== undefined && (o.preset || o.unet || o.vq)) throw new UsageError('--model cannot be combined with --preset/--unet/--vq');
-  if (o.preset !== undefined && (!o.unet || !o.vq)) throw new UsageError(`--preset ${o.preset} needs --unet FILE and --vq FILE (the public .pth files; see vpdsr convert)`);
-  if (o.model === 'bicubic' && (sampler || o.steps !== undefined)) throw new UsageError('--sampler and --steps do not apply to --model bicubic');
-  const size = { outscale: num('--outscale', o.outscale), width: int('--width', o.width, 1, 65535), height: int('--height', o.height, 1, 65535) };
-  if (size.outscale !== undefined && (size.width !== undefined || size.height !== undefined)) throw new UsageError('--outscale cannot be combined with --width/--height');
-  flag('--outscale', () => checkSizeOptions(size));
+  const { tile_pad, fp32, ...rest } = o;
+  if (tile_pad !== undefined && o.tileOverlap !== undefined) throw new UsageError('upscale: give --tile-overlap or --tile_pad, not both');
+  if (fp32 && o.dtype !== undefined && o.dtype !== 'fp32') throw new UsageError(`upscale: --fp32 contradicts --dtype ${o.dtype}`);
+  const flags = Object.fromEntries(Object.entries({ ...rest, tileOverlap: o.tileOverlap ?? tile_pad, dtype: fp32 ? 'fp32' : o.dtype }).filter(([, v]) => v !== undefined));
+  const p = parseFlags0(flags);
+  const model = { model: p.preset === undefined ? p.model ?? DEFAULT_MODEL : undefined, preset: p.preset, unet: p.unet, vq: p.vq, sampler: p.sampler, steps: p.steps, device: p.device, dtype: p.dtype, threads: p.threads };
   const job: JobOptions = {
-    outDir: o.output,
-    suffix: flag('--suffix', () => parseSuffix(o.suffix)),
-    ext: flag('--ext', () => parseExt(o.ext)),
-    quality: int('--quality', o.quality, 1, 100),
-    overwrite: o.overwrite === true,
-    colorFix: flag('--color-fix', () => parseColorFix(o.colorFix)),
-    size,
-    tile: int('--tile', o.tile, 0),
-    tileOverlap: int('--tile-overlap', o.tileOverlap, 0),
-    tileMerge,
-    maxMemory: o.maxMemory === undefined ? undefined : flag('--max-memory', () => parseMemory(o.maxMemory)),
-    seed: int('--seed', o.seed, 0),
-    stripMetadata: o.stripMetadata === true,
+    outDir: p.output, suffix: p.suffix, ext: p.ext, quality: p.quality, overwrite: p.overwrite, colorFix: p.colorFix,
+    size: { outscale: p.outscale, width: p.width, height: p.height },
+    tile: p.tile, tileOverlap: p.tileOverlap, tileMerge: p.tileMerge, maxMemory: p.maxMemory, seed: p.seed,
+    stripMetadata: p.stripMetadata, maxPixels: p.maxPixels,
   };
-  if (job.tile !== undefined && job.tile > 0 && job.tile < 16) throw new UsageError(`--tile must be 0 (no tiling) or at least 16 LR pixels, got ${job.tile}`);
-  if (job.tile !== undefined && job.tileOverlap !== undefined && job.tile > 0 && job.tileOverlap > job.tile / 2) throw new UsageError(`--tile-overlap ${job.tileOverlap} is more than half of --tile ${job.tile}`);
-  const model = { model: o.model, preset: o.preset, unet: o.unet, vq: o.vq, sampler, steps: int('--steps', o.steps, 1), device: o.device, dtype, threads: int('--threads', o.threads, 1, 1024) };
-  return { model, job, quiet: o.quiet === true };
+  return { model, job, quiet: p.quiet, json: p.json, evalHr: p.eval };
+}
+
+function parseFlags0(flags: Record<string, unknown>): z.output<typeof upscaleFlagsSchema> {
+  return parseWith(upscaleFlagsSchema, flags, 'upscale', label);
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -102,49 +84,61 @@ export function registerUpscale(program: Command): void {
     .description('×4 super-resolution of images: files, folders or globs → -o DIR (NAME[_SUFFIX].EXT)')
     .requiredOption('-i, --input <path>', 'image file, folder or glob (repeatable)', collect)
     .requiredOption('-o, --output <dir>', 'output folder (created if missing)')
-    .option('--model <dir|name>', 'a vpdsr model folder, "vpdsr-x4" (the bundled model, the default) or "bicubic" (the baseline)')
+    .option('-n, --model <name|dir>', `a model name (vpdsr models: vpdsr-x4, bicubic, installed ones) or a model folder (default ${DEFAULT_MODEL})`)
     .option('--preset <name>', 'resshift-v1|resshift-v2|resshift-v3|sinsr: public checkpoints, with --unet and --vq')
     .option('--unet <file>', 'public UNet weights (.pth) for --preset')
     .option('--vq <file>', 'public autoencoder weights (autoencoder_vq_f4.pth) for --preset')
     .option('--sampler <kind>', `${SAMPLER_KINDS.join('|')} (default: the model's)`)
-    .option('--steps <n>', "network calls of a multi-step sampler (default the schedule's T; fewer = a respaced schedule)")
-    .option('--seed <n>', 'noise seed (default 12345)')
-    .option('--tile <n>', 'tile size in LR pixels, 0 = none (default: from --max-memory, at most 128 on cpu)')
-    .option('--tile-overlap <n>', 'LR pixels shared by neighbouring tiles (default 16)')
+    .option('--steps <n>', "network calls of a multi-step sampler (default the schedule's T; fewer = a respaced schedule)", numeric)
+    .option('--seed <n>', `noise seed (default ${DEFAULTS.seed})`, numeric)
+    .option('-t, --tile <n>', 'tile size in LR pixels, 0 = none (default: from --max-memory, at most 128 on cpu)', numeric)
+    .option('--tile-overlap <n>', `LR pixels shared by neighbouring tiles (default ${DEFAULTS.tileOverlap})`, numeric)
+    .addOption(new Option('--tile_pad <n>', 'Real-ESRGAN spelling of --tile-overlap').argParser(numeric).hideHelp())
     .option('--tile-merge <mode>', `${TILE_MERGES.join('|')}: smooth weights (default) or upstream's plain average`)
-    .option('--max-memory <size>', 'memory budget for choosing the tile, e.g. 4G (default: ¾ of free RAM)')
-    .option('--device <dev>', 'cpu | cuda | cuda:N', 'cpu')
-    .option('--threads <n>', 'CPU threads (default: all cores)')
+    .option('--max-memory <size>', 'memory budget, e.g. 4G (default: ¾ of free RAM); an image that cannot fit is refused')
+    .option('--max-pixels <n>', 'refuse inputs with more pixels (decompression bombs; default 100000000 or VPDSR_MAX_PIXELS)', numeric)
+    .option('--device <dev>', 'cpu | cuda | cuda:N (default cpu)')
+    .option('--threads <n>', 'CPU threads (default: all cores)', numeric)
     .option('--dtype <t>', `${PIPELINE_DTYPES.join('|')} (default fp32)`)
+    .addOption(new Option('--fp32', 'Real-ESRGAN flag: same as --dtype fp32 (the default)').hideHelp())
     .option('--suffix <text>', 'output name NAME_SUFFIX.EXT (default: none, NAME.EXT)')
     .option('--ext <ext>', 'png|jpg|webp|tiff|auto: output format (default auto = the input\'s, PNG for GIF/AVIF/HEIF)')
-    .option('--quality <q>', 'JPEG/WebP quality 1-100 (default 95)')
-    .option('--outscale <f>', 'final scale, e.g. 2 or 3.5 (resized after the ×4 model; default 4)')
-    .option('--width <px>', 'exact output width (with --height, or alone keeping the aspect ratio)')
-    .option('--height <px>', 'exact output height')
+    .option('--quality <q>', `JPEG/WebP quality 1-100 (default ${DEFAULTS.quality})`, numeric)
+    .option('-s, --outscale <f>', 'final scale, e.g. 2 or 3.5 (resized after the ×4 model; default 4)', numeric)
+    .option('--width <px>', 'exact output width (with --height, or alone keeping the aspect ratio)', numeric)
+    .option('--height <px>', 'exact output height', numeric)
     .option('--color-fix <fix>', `${COLOR_FIXES.join('|')}: match colours to the input (default none, as the reference)`)
     .option('--strip-metadata', 'drop EXIF and ICC (default: kept)')
     .option('--overwrite', 'replace existing outputs (default: skip them)')
+    .option('--json', 'one JSON line per image and a summary line on stdout')
     .option('-q, --quiet', 'no progress bars or per-image lines (failures are still reported)')
-    .addHelpText('after', '\nExample:\n  vpdsr upscale -i samples/chelsea-lr.png -o out\n  vpdsr upscale -i "photos/*.jpg" -o out --model models/sinsr --outscale 2 --ext webp --quality 90')
+    .option('--eval <hr_dir>', 'after the batch, print the eval table of the outputs against this ground truth')
+    .addHelpText('after', '\nExample:\n  vpdsr upscale -i samples/chelsea-lr.png -o out\n  vpdsr upscale -i "photos/*.jpg" -o out -n sinsr-v1 -s 2 --ext webp --quality 90\n\nExit codes: 0 ok, 1 an image failed, 2 bad flags, 130 Ctrl-C, 143 SIGTERM.')
     .action(async (o: UpscaleFlags) => {
       process.exitCode = await runUpscale(o);
     });
 }
 
+/** --json: one line per input on stdout. */
+function jsonLine(r: ItemResult): void {
+  process.stdout.write(`${JSON.stringify({ input: r.input, status: r.status, output: r.output, width: r.width, height: r.height, seconds: r.seconds, reason: r.reason })}\n`);
+}
+
 /** The command's body; returns the exit code (0, 1 if anything failed, 130 on Ctrl-C, 143 on SIGTERM). */
 export async function runUpscale(o: UpscaleFlags): Promise<number> {
-  const { model: spec, job, quiet } = parseFlags(o);
+  const { model: spec, job, quiet, json, evalHr } = parseFlags(o);
   const { files, missing } = expandInputs(o.input);
   if (files.length === 0) {
-    throw new UsageError(missing.map((m) => `-i ${m.input}: ${m.reason}`).join('; ') || 'no input images');
+    // Every input failed (exit 1), as when each image fails.
+    throw new Error(missing.map((m) => `-i ${m.input}: ${m.reason}`).join('; ') || 'no input images');
   }
   try {
     makeOutDir(job.outDir);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const progress = new Progress({ quiet });
+  const interval = Number(process.env.VPDSR_PROGRESS_SECONDS ?? 10);
+  const progress = new Progress({ quiet, interval: Number.isFinite(interval) && interval >= 0 ? interval : 10 });
   const warn = (w: string): void => progress.line(`vpdsr: warning: ${w}`);
   const t0 = performance.now();
   let model: Model;
@@ -160,11 +154,11 @@ export async function runUpscale(o: UpscaleFlags): Promise<number> {
   // exits at once, removing the temporary file of a write in progress.
   const ac = new AbortController();
   let interrupts = 0;
-  let exitCode = 130;
+  let exitCode: number = EXIT.sigint;
   const onSignal = (sig: NodeJS.Signals): void => {
     interrupts++;
     // 128 + the signal number, as a shell reports a process the signal killed.
-    exitCode = sig === 'SIGTERM' ? 143 : 130;
+    exitCode = sig === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
     if (interrupts === 1) {
       ac.abort();
       progress.line('vpdsr: interrupted; stopping (Ctrl-C again to quit at once)');
@@ -182,11 +176,11 @@ export async function runUpscale(o: UpscaleFlags): Promise<number> {
   try {
     for (const m of missing) progress.line(`vpdsr: failed: -i ${m.input}: ${m.reason}`);
     progress.start(files.length);
-    summary = await runBatch(files, model, job, {
+    summary = await runParsedBatch(files, model, job, {
       signal: ac.signal,
       onImage: (i, f) => progress.image(i, f),
       onTile: (d, t) => progress.tile(d, t),
-      onResult: (r, i) => progress.result(r, i),
+      onResult: (r, i) => { progress.result(r, i); if (json) jsonLine(r); },
       onWarning: warn,
     });
   } finally {
@@ -195,9 +189,15 @@ export async function runUpscale(o: UpscaleFlags): Promise<number> {
     model.dispose();
     progress.stop();
   }
-  for (const m of missing) summary.results.push({ input: m.input, status: 'failed', reason: `-i ${m.input}: ${m.reason}` });
+  for (const m of missing) {
+    const r: ItemResult = { input: m.input, status: 'failed', reason: `-i ${m.input}: ${m.reason}` };
+    summary.results.push(r);
+    if (json) jsonLine(r);
+  }
   summary.failed += missing.length;
   progress.finish(summary);
+  if (json) process.stdout.write(`${JSON.stringify({ summary: { done: summary.done, skipped: summary.skipped, failed: summary.failed, aborted: summary.aborted, total: summary.results.length } })}\n`);
   if (summary.aborted) return exitCode;
-  return summary.failed > 0 ? 1 : 0;
+  const evalCode = evalHr === undefined ? EXIT.ok : await (await import('./eval.js')).evalUpscaleOutputs(job.outDir, summary.results.flatMap((r) => (r.output ? [r.output] : [])), evalHr, quiet);
+  return summary.failed > 0 || evalCode !== EXIT.ok ? EXIT.failed : EXIT.ok;
 }

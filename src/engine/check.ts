@@ -34,6 +34,25 @@ export function num(op: string, arg: string, x: unknown, opts: { finite?: boolea
   return x;
 }
 
+/** The values each integer dtype holds; a double past them would wrap or become INT64_MIN. */
+const INT_RANGE: Readonly<Record<string, readonly [number, number]>> = {
+  // 2^63 is exact as a double, and the first value int64 cannot hold.
+  int64: [-(2 ** 63), 2 ** 63], int32: [-(2 ** 31), 2 ** 31], int16: [-(2 ** 15), 2 ** 15],
+  int8: [-(2 ** 7), 2 ** 7], uint8: [0, 2 ** 8],
+};
+
+/**
+ * A value stored into a tensor of `dtype`: for integer dtypes it must be finite and, once truncated
+ * toward zero as the cast does, within the dtype's range. Other dtypes pass unchanged.
+ */
+export function fitsDType(op: string, arg: string, x: number, dtype: string): number {
+  const r = INT_RANGE[dtype];
+  if (!r) return x;
+  const t = Math.trunc(x);
+  if (!Number.isFinite(x) || t < r[0] || t >= r[1]) throw new ArgumentError(op, arg, `value ${x} is out of range for ${dtype}`);
+  return x;
+}
+
 export function bool(op: string, arg: string, x: unknown): boolean {
   if (typeof x !== 'boolean') throw new ArgumentError(op, arg, `must be a boolean, got ${describe(x)}`);
   return x;

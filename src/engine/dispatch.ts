@@ -44,7 +44,14 @@ export function callTs(name: string, overload: string, args: Arg[]): Tensor[] {
   });
 }
 
-/** Calls an in-place or out= operator; the caller keeps its own tensor. */
+/**
+ * Calls an in-place or out= operator; the caller keeps its own tensor. An out= op resizes its
+ * output (and a few in-place ops reshape self), so the tensors' cached shapes are dropped.
+ */
 export function callInplace(name: string, overload: string, args: Arg[]): void {
-  native.callId(opId(name, overload), args.map(toNative), true);
+  try {
+    native.callId(opId(name, overload), args.map(toNative), true);
+  } finally {
+    for (const a of args) if (a instanceof Tensor) a._refresh();
+  }
 }

@@ -89,15 +89,32 @@ export class Tensor implements Disposable {
 
   // ---- data out ----
   /** Raw little-endian bytes of a contiguous row-major copy. */
-  toBytes(): Uint8Array { return new Uint8Array(native.toBytes(this.handle)); }
+  toBytes(): Uint8Array { return new Uint8Array(this.copyOut()); }
   /** The values in a typed array of this dtype (float16/bfloat16 as raw Uint16 bits). */
-  toArray(): TypedArrayFor<DType> { return viewAs(native.toBytes(this.handle), this.dtype); }
+  toArray(): TypedArrayFor<DType> { return viewAs(this.copyOut(), this.dtype); }
   /** Float32 values whatever the dtype (converted in LibTorch). */
   toFloat32Array(): Float32Array {
-    if (this.dtype === 'float32') return new Float32Array(native.toBytes(this.handle));
+    if (this.dtype === 'float32') return new Float32Array(this.copyOut());
     const f = o.to(this, { dtype: 'float32' });
-    try { return new Float32Array(native.toBytes(f.handle)); } finally { f.dispose(); }
+    try { return new Float32Array(f.copyOut()); } finally { f.dispose(); }
   }
+  /**
+   * A contiguous copy in a new ArrayBuffer. The buffer is allocated here, where a failure is a
+   * RangeError: the addon allocating it would abort the process when V8 cannot.
+   */
+  private copyOut(): ArrayBuffer {
+    const bytes = this.numel * ITEM_SIZE[this.dtype];
+    let buf: ArrayBuffer;
+    try {
+      buf = new ArrayBuffer(bytes);
+    } catch {
+      throw new RangeError(`cannot allocate ${bytes} bytes for a copy of tensor ${this.dtype}[${this.shape.join(', ')}]`);
+    }
+    if (bytes > 0) native.copyInto(this.handle, new Uint8Array(buf));
+    return buf;
+  }
+  /** Forgets the cached dtype/shape/device (after an op that may resize this tensor in place). */
+  _refresh(): void { this._meta = undefined; }
   /** Copies into a caller's typed array of the right byte length (no allocation). */
   copyInto(dst: AnyTypedArray): void {
     if (!ArrayBuffer.isView(dst)) throw new TypeError('copyInto(): dst must be a typed array');

@@ -13,8 +13,10 @@ import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
 import { readCheckpoint, stateDictFrom } from '../io/checkpoint/index.js';
 import { rawToTensor, saveSafetensors } from '../io/checkpoint/tensors.js';
-import { readSafetensorsRaw } from '../io/checkpoint/safetensors.js';
-import type { RawTensor } from '../io/checkpoint/raw.js';
+import { SafetensorsFile } from '../io/checkpoint/safetensors.js';
+import { type RawTensor, byteLengthOf } from '../io/checkpoint/raw.js';
+import type { CheckpointTensor } from '../io/checkpoint/storage.js';
+import { printable } from '../io/printable.js';
 import { UNetModelSwin, RELEASED_UNET, unetConfig, type UNetConfig } from './unet/index.js';
 import { VQModelTorch, VQ_F4 as VQ_F4_CONFIG, checkVQConfig, type VQConfig } from './vq/index.js';
 import { getPreset, VQ_F4, type Preset } from './presets.js';
@@ -56,20 +58,34 @@ export function checkPublicFile(file: string, role: 'unet' | 'autoencoder', pres
   if (!st.isFile()) throw new Error(`${file}: not a file (expected the ${role === 'unet' ? preset.unetFile : VQ_F4.file} checkpoint)`);
 }
 
-/** The tensors of a public checkpoint as a state dict (float parameters as float32). */
-function publicStateDict(file: string, model: { stateDict(): Map<string, Tensor> }, what: string): Map<string, Tensor> {
-  const raw = stateDictFrom(readCheckpoint(file));
+/**
+ * The tensors of a public checkpoint as a state dict (float parameters as float32). Names, shapes
+ * and dtypes are checked from the file's metadata first; tensor bytes are read only afterwards,
+ * only for the model's keys, and only when the storages they view are about the size the model
+ * needs (a few shared storages are normal; a small view of a huge storage is not).
+ */
+function publicStateDict(file: string, raw: Map<string, RawTensor>, model: { stateDict(): Map<string, Tensor> }, what: string): Map<string, Tensor> {
   const own = model.stateDict();
   const problems: string[] = [];
-  for (const k of raw.keys()) if (!own.has(k)) problems.push(`unexpected key ${k}`);
+  for (const k of raw.keys()) if (!own.has(k)) problems.push(`unexpected key ${printable(k)}`);
+  let needed = 0;
+  const storages = new Map<object, number>();
   for (const [k, t] of own) {
     const r = raw.get(k);
     if (!r) continue;
     if (r.shape.join() !== t.shape.join()) problems.push(`${k}: shape [${r.shape.join(', ')}], the ${what} has [${t.shape.join(', ')}]`);
     else if (torch.isFloating(t.dtype) && !['F32', 'F16', 'BF16', 'F64'].includes(r.dtype)) problems.push(`${k}: dtype ${r.dtype}, expected a float tensor`);
+    needed += byteLengthOf(r.dtype, r.shape);
+    const s = (r as Partial<CheckpointTensor>).storage;
+    if (s) storages.set(s, s.byteLength);
   }
   if (problems.length) {
     throw new Error(`${file}: not a ${what} checkpoint: ${problems.slice(0, 4).join('; ')}${problems.length > 4 ? `; … ${problems.length - 4} more` : ''}`);
+  }
+  let stored = 0;
+  for (const b of storages.values()) stored += b;
+  if (stored > 2 * needed + STORAGE_SLACK) {
+    throw new Error(`${file}: the ${what}'s tensors view storages of ${stored} bytes in all, for ${needed} bytes of weights: refused (a hostile or damaged file)`);
   }
   return torch.scope(() => {
     const out = new Map<string, Tensor>();
@@ -83,6 +99,9 @@ function publicStateDict(file: string, model: { stateDict(): Map<string, Tensor>
     return out;
   });
 }
+
+/** Storage bytes allowed beyond twice the weights a model needs, for small shared buffers. */
+const STORAGE_SLACK = 64 * 2 ** 20;
 
 function disposeAll(m: Map<string, Tensor>): void {
   for (const t of m.values()) t.dispose();
@@ -138,13 +157,17 @@ export function loadPublicModel(presetName: string, unetFile: string, vqFile: st
   checkPublicFile(vqFile, 'autoencoder', preset);
   const warn = opts.onWarning ?? ((m: string) => process.emitWarning(m));
   const json = presetModelJson(preset, opts.sources ?? [], 'vpdsr', opts);
+  // Both files' structure (every name, dtype and shape) is read before the networks are built,
+  // and without tensor bytes: a malformed or hostile file is refused at once.
+  const unetRaw = stateDictFrom(readCheckpoint(unetFile, { loadData: 'lazy' }));
+  const vqRaw = stateDictFrom(readCheckpoint(vqFile, { loadData: 'lazy' }));
   const unet = new UNetModelSwin(opts.unetConfig ?? RELEASED_UNET);
   let vq: VQModelTorch | undefined;
   try {
-    loadFrom(unetFile, publicStateDict(unetFile, unet, 'UNetModelSwin'), (sd) => unet.loadStateDict(sd, { onWarning: (m: string) => warn(`${unetFile}: ${m}`) }));
+    loadFrom(unetFile, publicStateDict(unetFile, unetRaw, unet, 'UNetModelSwin'), (sd) => unet.loadStateDict(sd, { onWarning: (m: string) => warn(`${unetFile}: ${m}`) }));
     vq = new VQModelTorch(opts.vqConfig ?? VQ_F4_CONFIG);
     const vqNet = vq;
-    loadFrom(vqFile, publicStateDict(vqFile, vq, 'VQ-f4 autoencoder'), (sd) => vqNet.loadStateDict(sd));
+    loadFrom(vqFile, publicStateDict(vqFile, vqRaw, vq, 'VQ-f4 autoencoder'), (sd) => vqNet.loadStateDict(sd));
   } catch (e) {
     unet.dispose();
     vq?.dispose();
@@ -153,31 +176,46 @@ export function loadPublicModel(presetName: string, unetFile: string, vqFile: st
   return { json, unet: unet.eval(), vq: vq.eval() };
 }
 
-/** Exactly the model's keys (parameters and buffers), float32 for floats — our format's rule. */
+/**
+ * Exactly the model's keys (parameters and buffers), float32 for floats — our format's rule. The
+ * header is checked against the model before any tensor bytes are read.
+ */
 function strictStateDict(file: string, model: { stateDict(): Map<string, Tensor> }, what: string): Map<string, Tensor> {
   // Our files are safetensors, read as such (no format sniffing: nothing else is accepted).
-  let raw: Map<string, RawTensor>;
+  const named = (e: unknown): Error => new Error(`${file}: ${(e as Error).message.replace(`${file}: `, '')}`);
+  let f: SafetensorsFile;
   try {
-    raw = readSafetensorsRaw(file).tensors;
+    f = SafetensorsFile.open(file);
   } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message.replace(`${file}: `, '')}`);
+    throw named(e);
   }
-  const own = model.stateDict();
-  const problems: string[] = [];
-  for (const k of own.keys()) if (!raw.has(k)) problems.push(`missing key ${k}`);
-  for (const [k, r] of raw) {
-    const t = own.get(k);
-    if (!t) { problems.push(`unexpected key ${k}`); continue; }
-    const want = t.dtype === 'float32' ? 'F32' : t.dtype === 'int64' ? 'I64' : t.dtype;
-    if (r.dtype !== want) problems.push(`${k}: dtype ${r.dtype}, expected ${want}`);
-    if (r.shape.join() !== t.shape.join()) problems.push(`${k}: shape [${r.shape.join(', ')}], the ${what} has [${t.shape.join(', ')}]`);
+  try {
+    const own = model.stateDict();
+    const names = f.names();
+    const problems: string[] = [];
+    const have = new Set(names);
+    for (const k of own.keys()) if (!have.has(k)) problems.push(`missing key ${k}`);
+    for (const k of names) {
+      const t = own.get(k);
+      if (!t) { problems.push(`unexpected key ${printable(k)}`); continue; }
+      const r = f.info(k);
+      const want = t.dtype === 'float32' ? 'F32' : t.dtype === 'int64' ? 'I64' : t.dtype;
+      if (r.dtype !== want) problems.push(`${k}: dtype ${r.dtype}, expected ${want}`);
+      if (r.shape.join() !== t.shape.join()) problems.push(`${k}: shape [${r.shape.join(', ')}], the ${what} has [${t.shape.join(', ')}]`);
+    }
+    if (problems.length) throw new Error(`${file}: ${problems.slice(0, 4).join('; ')}${problems.length > 4 ? `; … ${problems.length - 4} more` : ''}`);
+    return torch.scope(() => {
+      const out = new Map<string, Tensor>();
+      for (const k of names) {
+        let r: RawTensor;
+        try { r = f.readRaw(k); } catch (e) { throw named(e); }
+        out.set(k, torch.keep(rawToTensor(r)));
+      }
+      return out;
+    });
+  } finally {
+    f.close();
   }
-  if (problems.length) throw new Error(`${file}: ${problems.slice(0, 4).join('; ')}${problems.length > 4 ? `; … ${problems.length - 4} more` : ''}`);
-  return torch.scope(() => {
-    const out = new Map<string, Tensor>();
-    for (const [k, r] of raw) out.set(k, torch.keep(rawToTensor(r)));
-    return out;
-  });
 }
 
 /** A vpdsr model folder, loaded strictly. */

@@ -5,7 +5,7 @@
 // convert.ts.
 import * as fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomic, writeFolderAtomic } from '../io/atomic.js';
 import { SAMPLER_KINDS, type SamplerKind, type ScheduleSpec } from './presets.js';
 
 export const MODEL_FORMAT = 'vpdsr-model/1';
@@ -56,6 +56,7 @@ export interface ModelJson {
 }
 
 export class ModelFormatError extends Error {
+  readonly code = 'VPDSR_MODEL_FORMAT';
   constructor(message: string) {
     super(message);
     this.name = 'ModelFormatError';
@@ -179,11 +180,6 @@ export function readModelJson(dir: string): ModelJson {
   return m;
 }
 
-/**
- * Writes a model folder atomically: everything goes into a hidden sibling folder, which is renamed
- * to `dir` at the end; an existing non-empty `dir` is refused unless `overwrite`, and is then
- * replaced only after the new folder is complete.
- */
 /** Refuses an output folder that exists and is not empty (unless overwrite); true when it exists. */
 export function checkOutputFolder(dir: string, overwrite = false): boolean {
   const target = path.resolve(dir);
@@ -193,34 +189,17 @@ export function checkOutputFolder(dir: string, overwrite = false): boolean {
   return true;
 }
 
+/**
+ * Writes a model folder atomically (io/atomic.ts writeFolderAtomic): everything goes into a hidden
+ * sibling folder, which is renamed to `dir` at the end; an existing non-empty `dir` is refused
+ * unless `overwrite`, and is then replaced only after the new folder is complete.
+ */
 export function writeModelFolder(dir: string, json: ModelJson, writeWeights: (tmpDir: string) => void, overwrite = false): void {
   checkModelJson(json, MODEL_JSON);
-  const target = path.resolve(dir);
-  const exists = checkOutputFolder(dir, overwrite);
-  const parent = path.dirname(target);
-  fs.mkdirSync(parent, { recursive: true });
-  const tag = `${process.pid}.${randomBytes(4).toString('hex')}`;
-  const tmp = path.join(parent, `.${path.basename(target)}.${tag}.tmp`);
-  fs.mkdirSync(tmp);
-  try {
+  checkOutputFolder(dir, overwrite);
+  writeFolderAtomic(dir, (tmp) => {
     writeWeights(tmp);
     for (const f of modelFiles(json)) if (!fs.existsSync(path.join(tmp, f))) throw new ModelFormatError(`internal: ${f} was not written`);
-    fs.writeFileSync(path.join(tmp, MODEL_JSON), JSON.stringify(json, null, 2) + '\n');
-    if (exists) {
-      const old = path.join(parent, `.${path.basename(target)}.${tag}.old`);
-      fs.renameSync(target, old);
-      try {
-        fs.renameSync(tmp, target);
-      } catch (e) {
-        fs.renameSync(old, target);
-        throw e;
-      }
-      fs.rmSync(old, { recursive: true, force: true });
-    } else {
-      fs.renameSync(tmp, target);
-    }
-  } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
+    writeFileAtomic(path.join(tmp, MODEL_JSON), JSON.stringify(json, null, 2) + '\n');
+  }, { overwrite: true });
 }

@@ -92,6 +92,13 @@ export function loadDiffusionParts(source: { folder: string } | { preset: string
   return partsFromModel(m, o);
 }
 
+/** ch · ch_mult[0] of a VQ autoencoder's config, when it has one. */
+function decoderChannels(vq: object): number | undefined {
+  const d = (vq as { config?: { ddconfig?: { ch?: unknown; ch_mult?: unknown } } }).config?.ddconfig;
+  const m = Array.isArray(d?.ch_mult) ? d.ch_mult[0] : undefined;
+  return typeof d?.ch === 'number' && typeof m === 'number' ? d.ch * m : undefined;
+}
+
 /** Pipeline parts from loaded networks (takes ownership: disposing the parts frees them). */
 export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts {
   const warn = o.onWarning ?? ((msg: string) => process.emitWarning(msg));
@@ -153,6 +160,7 @@ export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts 
       dtype: o.dtype,
       padding: m.json.padding,
       layout: o.layout,
+      decoderChannels: decoderChannels(vq),
       dispose: () => { unet.dispose(); vq.dispose(); },
     };
   } catch (e) {

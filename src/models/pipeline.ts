@@ -30,7 +30,7 @@
 // [−1, 1]; tiles are merged (tiling.ts), then x·0.5 + 0.5 clamped to [0, 1].
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
-import { planTiles, TileMerger, TILE_MERGES, type TileMerge } from './tiling.js';
+import { MIN_TILE, planTiles, TileMerger, TILE_MERGES, type TileMerge } from './tiling.js';
 import { UPSTREAM_DEFAULTS } from './presets.js';
 
 export type PipelineDType = 'fp32' | 'bf16';
@@ -47,13 +47,36 @@ export interface UpscaleOptions {
   signal?: AbortSignal;
 }
 
+/** What an Upscaler is, declared by its class (never guessed from its name). */
+export type UpscalerKind = 'bicubic' | 'diffusion' | 'custom';
+
 export interface Upscaler {
   readonly scale: 4;
   readonly name: string;
+  /** Default 'custom' (an Upscaler built outside vpdsr). */
+  readonly kind?: UpscalerKind;
   readonly device: string;
   readonly dtype: PipelineDType;
   upscale(lr: Tensor, opts?: UpscaleOptions): Tensor;
+  /** Peak bytes one tile of `tile` × `tile` LR px needs while it runs (its own intermediates). */
+  tileBytes?(tile: number): number;
+  /** The largest tile (LR px) worth running on this device; larger only costs memory or time. */
+  readonly maxTile?: number;
   dispose(): void;
+}
+
+/** Tiles chosen from a budget are multiples of this (the diffusion models pad to 64 anyway). */
+export const TILE_STEP = 64;
+
+/**
+ * The largest tile (a multiple of TILE_STEP up to up.maxTile) whose tileBytes fit `budget`; 0 when
+ * not even the smallest one fits. The upscalers' defaultTile(budget).
+ */
+export function largestTile(up: Pick<Upscaler, 'tileBytes' | 'maxTile'>, budget: number): number {
+  const cap = up.maxTile ?? DEFAULT_TILE.cpu;
+  let best = 0;
+  for (let t = TILE_STEP; t <= cap; t += TILE_STEP) if ((up.tileBytes?.(t) ?? 0) <= budget) best = t;
+  return best;
 }
 
 export class UpscaleAbortedError extends Error {
@@ -83,7 +106,7 @@ export function checkUpscaleOptions(opts: UpscaleOptions, device: string): Requi
   const seed = opts.seed ?? UPSTREAM_DEFAULTS.seed;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${opts.seed}`);
   const tile = opts.tile ?? (device.startsWith('cuda') ? DEFAULT_TILE.cuda : DEFAULT_TILE.cpu);
-  if (!Number.isSafeInteger(tile) || tile < 0 || (tile > 0 && tile < 16)) throw new RangeError(`tile must be 0 (no tiling) or an integer of at least 16 LR pixels, got ${opts.tile}`);
+  if (!Number.isSafeInteger(tile) || tile < 0 || (tile > 0 && tile < MIN_TILE)) throw new RangeError(`tile must be 0 (no tiling) or an integer of at least ${MIN_TILE} LR pixels, got ${opts.tile}`);
   const tileOverlap = opts.tileOverlap ?? Math.min(DEFAULT_TILE.overlap, Math.floor(tile / 2));
   if (!Number.isSafeInteger(tileOverlap) || tileOverlap < 0 || (tile > 0 && tileOverlap > tile / 2)) {
     throw new RangeError(`tile overlap must be an integer between 0 and half the tile size, got ${opts.tileOverlap}`);
@@ -157,6 +180,8 @@ export interface DiffusionParts {
   padding: number;
   /** Activation layout (default channels-last, oneDNN's fast path; 'contiguous' = upstream's NCHW). */
   layout?: 'channels_last' | 'contiguous';
+  /** Channels of the VQ decoder's full-resolution blocks (ddconfig ch · ch_mult[0]; 128 for VQ-f4): its memory peak. */
+  decoderChannels?: number;
   /** Frees the modules. */
   dispose(): void;
 }
@@ -215,9 +240,32 @@ export function fixedNoise(tensors: Tensor[], device: string, unusedAfter = Infi
   };
 }
 
+// A diffusion tile's peak is dominated by the VQ decoder's full-resolution activations (its
+// full-resolution channels at 4·tile px per side) and the chunked VQ mid-block attention (≤ 2
+// chunks of 2^26 scores, src/models/vq/attention.ts). Calibrated with bench/upscale/memory.ts
+// (full-size SinSR architecture, fp32, CPU, one untiled run over the loaded model): 64² LR →
+// +641 MiB peak RSS, 128² → +2559 MiB; the formula gives 640 and 2560. bf16 is assumed to halve
+// the activations (not measured).
+
+/** Full-resolution decoder tensors alive at the peak, allocator cache included (measured). */
+const LIVE_FULLRES = 16;
+/** VQ-f4's ch · ch_mult[0]. */
+export const VQ_F4_DECODER_CHANNELS = 128;
+/** Two query chunks of at most 2^26 float32 scores each. */
+const ATTN_MAX = 2 * 2 ** 26 * 4;
+
+/** Bytes one diffusion tile of `tile` LR px needs at its peak (padded to 64 as the pipeline does). */
+export function diffusionTileBytes(tile: number, bytesPerValue = 4, decoderChannels = VQ_F4_DECODER_CHANNELS): number {
+  const t = Math.ceil(tile / 64) * 64;
+  const fullres = LIVE_FULLRES * decoderChannels * (4 * t) ** 2 * bytesPerValue;
+  const attn = Math.min(ATTN_MAX, 2 * (t * t) ** 2 * 4);
+  return fullres + attn;
+}
+
 /** The diffusion Upscaler: parts + tiling. */
 export class DiffusionUpscaler implements Upscaler {
   readonly scale = 4 as const;
+  readonly kind = 'diffusion' as const;
   readonly name: string;
   readonly device: string;
   readonly dtype: PipelineDType;
@@ -229,6 +277,16 @@ export class DiffusionUpscaler implements Upscaler {
     this.device = parts.device;
     this.dtype = parts.dtype;
   }
+
+  get maxTile(): number { return this.device.startsWith('cuda') ? DEFAULT_TILE.cuda : DEFAULT_TILE.cpu; }
+
+  /** Peak bytes of one tile (diffusionTileBytes with this model's decoder width and dtype). */
+  tileBytes(tile: number): number {
+    return diffusionTileBytes(tile, this.dtype === 'bf16' ? 2 : 4, this.parts?.decoderChannels ?? VQ_F4_DECODER_CHANNELS);
+  }
+
+  /** The largest tile within `budget` bytes (0: none fits). */
+  defaultTile(budget: number): number { return largestTile(this, budget); }
 
   private get p(): DiffusionParts {
     if (!this.parts) throw new Error(`upscaler ${this.name} was disposed`);

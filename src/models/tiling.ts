@@ -11,6 +11,9 @@ import { Tensor } from '../engine/index.js';
 export type TileMerge = 'feather' | 'average';
 export const TILE_MERGES: readonly TileMerge[] = ['feather', 'average'];
 
+/** The smallest tile (LR px) accepted anywhere: below it the overlap and padding dominate. */
+export const MIN_TILE = 16;
+
 /** A tile in LR pixels. */
 export interface TileRect { y: number; x: number; h: number; w: number }
 
@@ -53,7 +56,7 @@ export function planTiles(height: number, width: number, tile?: number, overlap 
   if (tile === undefined || tile === 0 || (height <= tile && width <= tile)) {
     return { height, width, ys: [0], xs: [0], tileH: height, tileW: width, tiles: [{ y: 0, x: 0, h: height, w: width }] };
   }
-  if (!Number.isSafeInteger(tile) || tile < 8) throw new RangeError(`tile size must be an integer of at least 8 LR pixels, got ${tile}`);
+  if (!Number.isSafeInteger(tile) || tile < MIN_TILE) throw new RangeError(`tile size must be an integer of at least ${MIN_TILE} LR pixels, got ${tile}`);
   if (!Number.isSafeInteger(overlap) || overlap < 0 || overlap > tile / 2) {
     throw new RangeError(`tile overlap must be an integer between 0 and half the tile size (${Math.floor(tile / 2)}), got ${overlap}`);
   }

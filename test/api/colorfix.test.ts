@@ -3,7 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../src/engine/index.js';
-import { adain, waveletBlur, waveletReconstruction, applyColorFix, parseColorFix } from '../../src/api/colorfix.js';
+import { adain, waveletBlur, waveletReconstruction, applyColorFix } from '../../src/api/colorfix.js';
+import { parseOptions, z } from '../../src/api/options.js';
+import { renderFields } from '../../src/api/schema.js';
+
+const parseColorFix = (v?: string): string => parseOptions(z.strictObject({ colorFix: renderFields.colorFix }), v === undefined ? {} : { colorFix: v }, { where: 'colorFix' }).colorFix;
 
 function rand(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -79,7 +83,7 @@ test('AdaIN gives the content the style\'s per-channel mean and std (unbiased, e
 
 test('color fix choice is checked; none is the identity; the result is clamped to [0, 1]', () => {
   assert.equal(parseColorFix(undefined), 'none');
-  assert.throws(() => parseColorFix('histogram'), /color fix must be one of none, adain, wavelet/);
+  assert.throws(() => parseColorFix('histogram'), /colorFix must be one of none, adain, wavelet/);
   torch.scope(() => {
     const a = torch.fromTypedArray(rand(3 * 16, 6), [1, 3, 4, 4]);
     assert.equal(applyColorFix('none', a, a).sub(a).abs().max().item(), 0);

@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { outputFormat, outputPath, parseExt, parseSuffix } from '../../src/api/naming.js';
+import { outputFormat, outputPath } from '../../src/api/naming.js';
+import { parseOptions, z } from '../../src/api/options.js';
+import { renderFields } from '../../src/api/schema.js';
+import { upscaleFlagsSchema } from '../../src/cli/upscale-cli.js';
+
+const parseExt = (v?: string): string => parseOptions(z.strictObject({ ext: renderFields.ext }), v === undefined ? {} : { ext: v }, { where: 'ext' }).ext;
+const parseSuffix = (v?: string): string => parseOptions(upscaleFlagsSchema, { input: ['a.png'], output: 'o', ...(v === undefined ? {} : { suffix: v }) }, { where: 'suffix' }).suffix;
 import { expandInputs } from '../../src/api/inputs.js';
 
 test('names: NAME.EXT by default, NAME_SUFFIX.EXT with --suffix, in the output folder', () => {

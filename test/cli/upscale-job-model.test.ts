@@ -7,6 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -69,7 +70,7 @@ test('--model DIR: pixels equal the pipeline Upscaler for the same seed, tiled a
   }
 });
 
-test('--model DIR: alpha re-attached, grey written back as grey, 16-bit kept; a small --max-memory tiles', async () => {
+test('--model DIR: alpha re-attached, grey written back as grey, 16-bit kept; an image over --max-memory is refused before work', async () => {
   const out = path.join(root, 'px');
   const r = await vpdsr(['-i', path.join(root, 'rgba.png'), '-i', path.join(root, 'grey.png'), '-o', out, '--model', model]);
   assert.equal(r.code, 0, r.out);
@@ -83,9 +84,12 @@ test('--model DIR: alpha re-attached, grey written back as grey, 16-bit kept; a 
   g.data.dispose();
   const x16 = path.join(root, 'x16.png');
   await sharp(path.join(root, 'rgb.png')).toColourspace('rgb16').png().toFile(x16);
-  const r16 = await vpdsr(['-i', x16, '-o', out, '--model', model, '--max-memory', '1M', '--tile-overlap', '8']);
+  const over = await vpdsr(['-i', x16, '-o', out, '--model', model, '--max-memory', '1M']);
+  assert.equal(over.code, 1, over.out);
+  assert.match(over.out, /^vpdsr: failed: .*x16\.png: 40×28 needs about \d+ MiB even with 64-px tiles, more than the memory budget of 1 MiB; raise --max-memory/m);
+  assert.ok(!fs.existsSync(path.join(out, 'x16.png')));
+  const r16 = await vpdsr(['-i', x16, '-o', out, '--model', model, '--tile', '16', '--tile-overlap', '8']);
   assert.equal(r16.code, 0, r16.out);
-  assert.match(r16.out, /memory budget \(1 MiB\) is below the smallest tile's estimate/);
   assert.equal((await sharp(path.join(out, 'x16.png')).metadata()).depth, 'ushort');
 });
 

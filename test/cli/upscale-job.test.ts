@@ -2,6 +2,7 @@
 // overwrite, never overwriting an input, bad inputs reported by name while the batch goes on,
 // usage errors in one line, and Ctrl-C leaving no partial or temporary file behind.
 // Runs the command through test/cli/upscale-job-entry.ts until src/cli/main.ts registers it.
+import { DEFAULT_MODEL } from '../../src/api/schema.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -117,17 +118,20 @@ test('names and formats: --suffix, --ext webp/tiff/jpg with --quality, globs, --
 test('usage errors are one line, naming the flag, without a stack trace', async () => {
   const out = path.join(root, 'out4');
   const cases: [string[], RegExp][] = [
-    [['--ext', 'bmp'], /--ext: ext must be one of png, jpg, webp, tiff, auto/],
-    [['--outscale', '2', '--width', '100'], /--outscale cannot be combined with --width\/--height/],
-    [['--quality', '0'], /--quality must be an integer from 1 to 100/],
-    [['--color-fix', 'magic'], /--color-fix: color fix must be one of none, adain, wavelet/],
-    [['--max-memory', 'lots'], /--max-memory: max memory must be a size/],
-    [['--tile', '8'], /--tile must be 0 \(no tiling\) or at least 16/],
-    [['--sampler', 'ddim'], /--sampler and --steps do not apply to --model bicubic/],
+    [['--ext', 'bmp'], /--ext must be one of png, jpg, webp, tiff, auto, got "bmp"/],
+    [['--outscale', '2', '--width', '100'], /-s\/--outscale cannot be combined with --width\/--height/],
+    [['--quality', '0'], /--quality must be an integer from 1 to 100, got 0/],
+    [['--color-fix', 'magic'], /--color-fix must be one of none, adain, wavelet, got "magic"/],
+    [['--max-memory', 'lots'], /--max-memory must be a size like 4G/],
+    [['--tile', '8'], /-t\/--tile must be 0 \(no tiling\) or an integer of at least 16 LR pixels, got 8/],
+    [['--sampler', 'ddim'], /--sampler does not apply to the bicubic model/],
+    [['--tile-overlap', '4', '--tile_pad', '4'], /give --tile-overlap or --tile_pad, not both/],
+    [['--tiel', '64'], /unknown option '--tiel' \(did you mean --tile\?\)/],
+    [['--fp32', '--dtype', 'bf16'], /--fp32 contradicts --dtype bf16/],
   ];
   for (const [extra, re] of cases) {
     const r = await vpdsr(['-i', path.join(input, 'a.png'), '-o', out, '--model', 'bicubic', ...extra]);
-    assert.equal(r.code, 1, `${extra.join(' ')}: ${r.out}`);
+    assert.equal(r.code, 2, `${extra.join(' ')}: ${r.out}`);
     assert.match(r.out, re);
     assert.equal(r.out.trim().split('\n').length, 1, r.out);
     noStack(r.out);
@@ -136,6 +140,11 @@ test('usage errors are one line, naming the flag, without a stack trace', async 
   assert.equal(none.code, 1);
   assert.match(none.out, /the pattern matches no image files/);
   assert.equal(existsSync(out), false, 'nothing created on a usage error');
+  // No --model: the library's default (DEFAULT_MODEL), the same as upscale() without a model.
+  const noModel = await vpdsr(['-i', path.join(input, 'a.png'), '-o', out]);
+  assert.equal(noModel.code, 0, noModel.out);
+  assert.match(noModel.out, new RegExp(`vpdsr: ${DEFAULT_MODEL} on cpu`));
+  assert.ok(existsSync(path.join(out, 'a.png')));
 });
 
 test('Ctrl-C (SIGINT) mid-batch: exit 130, no temporary or partial file left, finished outputs intact', async () => {

@@ -86,11 +86,11 @@ test('upscale: bad flags and missing weights give one line naming the flag or th
   const img = path.join(dir, 'x.png');
   fs.writeFileSync(img, 'x');
   const cases: [string[], RegExp][] = [
-    [['-i', img, '-o', dir, '--preset', 'sinsr'], /--preset sinsr needs --unet FILE and --vq FILE/],
+    [['-i', img, '-o', dir, '--unet', img, '--vq', img], /--preset is needed with --unet and --vq/],
     [['-i', img, '-o', dir, '--model', 'bicubic', '--sampler', 'euler'], /--sampler must be one of one-step, ddim, stochastic, got "euler"/],
-    [['-i', img, '-o', dir, '--model', 'bicubic', '--steps', '4'], /--sampler and --steps do not apply to --model bicubic/],
+    [['-i', img, '-o', dir, '--model', 'bicubic', '--steps', '4'], /--steps does not apply to the bicubic model/],
     [['-i', img, '-o', dir, '--model', 'bicubic', '--dtype', 'fp16'], /--dtype must be one of fp32, bf16, got "fp16"/],
-    [['-i', img, '-o', dir, '--model', 'bicubic', '--tile', '-3'], /--tile must be an integer >= 0, got "-3"/],
+    [['-i', img, '-o', dir, '--model', 'bicubic', '--tile', '-3'], /-t\/--tile must be 0 \(no tiling\) or an integer of at least 16 LR pixels, got -3/],
     [['-i', img, '-o', dir, '--model', 'bicubic', '--device', 'gpu'], /--device must be cpu, cuda or cuda:N, got "gpu"/],
     [['-i', path.join(dir, 'none'), '-o', dir, '--model', 'bicubic'], /-i .*none: no such file or folder/],
     [['-i', img, '-o', dir, '--preset', 'sinsr', '--unet', path.join(dir, 'SinSR_v1.pth')], /--preset sinsr needs --unet FILE and --vq FILE/],

@@ -25,6 +25,8 @@ export interface ZipInput {
   deflate?: boolean;
   /** Put sizes and offset in a ZIP64 extra field, as writers do for entries past 4 GiB. */
   zip64?: boolean;
+  /** An already-deflated body standing for `data` (which is then ignored but for its CRC): hostile archives. */
+  deflated?: { body: Buffer; size: number };
 }
 
 const crc32 = (d: Uint8Array): number => (zlib as unknown as { crc32: (d: Uint8Array) => number }).crc32(d) >>> 0;
@@ -36,8 +38,10 @@ export function buildZip(entries: ZipInput[]): Buffer {
   let at = 0;
   for (const e of entries) {
     const name = Buffer.from(e.name, 'utf8');
-    const body = e.deflate ? zlib.deflateRawSync(e.data) : Buffer.from(e.data);
-    const crc = crc32(e.data);
+    const body = e.deflated ? e.deflated.body : e.deflate ? zlib.deflateRawSync(e.data) : Buffer.from(e.data);
+    const crc = e.deflated ? 0 : crc32(e.data);
+    const usize = e.deflated ? e.deflated.size : e.data.byteLength;
+    const deflate = e.deflate || e.deflated !== undefined;
     // Pad the local header's extra field ("FB" id) so the data starts 64-byte aligned.
     const pad = (64 - ((at + 30 + name.length + 4) % 64)) % 64;
     const extra = Buffer.alloc(4 + pad);
@@ -47,23 +51,23 @@ export function buildZip(entries: ZipInput[]): Buffer {
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
     local.writeUInt16LE(0x08, 6); // sizes and CRC follow in a data descriptor
-    local.writeUInt16LE(e.deflate ? 8 : 0, 8);
+    local.writeUInt16LE(deflate ? 8 : 0, 8);
     local.writeUInt16LE(name.length, 26);
     local.writeUInt16LE(extra.length, 28);
     const desc = Buffer.alloc(16);
     desc.writeUInt32LE(0x08074b50, 0);
     desc.writeUInt32LE(crc, 4);
     desc.writeUInt32LE(body.length, 8);
-    desc.writeUInt32LE(e.data.byteLength, 12);
+    desc.writeUInt32LE(usize >>> 0, 12);
     const c = Buffer.alloc(46);
     c.writeUInt32LE(0x02014b50, 0);
     c.writeUInt16LE(45, 4);
     c.writeUInt16LE(20, 6);
     c.writeUInt16LE(0x08, 8);
-    c.writeUInt16LE(e.deflate ? 8 : 0, 10);
+    c.writeUInt16LE(deflate ? 8 : 0, 10);
     c.writeUInt32LE(crc, 16);
     c.writeUInt32LE(e.zip64 ? 0xffffffff : body.length, 20);
-    c.writeUInt32LE(e.zip64 ? 0xffffffff : e.data.byteLength, 24);
+    c.writeUInt32LE(e.zip64 ? 0xffffffff : usize, 24);
     c.writeUInt16LE(name.length, 28);
     c.writeUInt32LE(e.zip64 ? 0xffffffff : at, 42);
     const z = Buffer.alloc(e.zip64 ? 28 : 0);
@@ -71,7 +75,7 @@ export function buildZip(entries: ZipInput[]): Buffer {
       // Order: uncompressed size, compressed size, local header offset.
       z.writeUInt16LE(0x0001, 0);
       z.writeUInt16LE(24, 2);
-      z.writeBigUInt64LE(BigInt(e.data.byteLength), 4);
+      z.writeBigUInt64LE(BigInt(usize), 4);
       z.writeBigUInt64LE(BigInt(body.length), 12);
       z.writeBigUInt64LE(BigInt(at), 20);
     }
@@ -178,4 +182,34 @@ export function torchZip(prefix: string, tensors: Record<string, FixtureTensor>)
   }
   entries.push({ name: `${prefix}/version`, data: Buffer.from('3\n') });
   return buildZip(entries);
+}
+
+const TORCH_STORAGE: Record<string, string> = { float16: 'HalfStorage', float32: 'FloatStorage', float64: 'DoubleStorage', int64: 'LongStorage' };
+
+/** A state dict as torch.save's zip layout writes it: the bare OrderedDict, or { [wrap]: OrderedDict }, keys prefixed. */
+export function torchSaveStateDict(file: string, tensors: Map<string, { dtype: string; shape: readonly number[]; toBytes(): Uint8Array }>, opts: { wrap?: string; prefix?: string } = {}): void {
+  const w = new PickleWriter().proto();
+  if (opts.wrap) w.op(0x7d).mark().str(opts.wrap); // EMPTY_DICT, MARK, key
+  w.global('collections', 'OrderedDict').emptyTuple().reduce().mark();
+  const entries: ZipInput[] = [];
+  let key = 0;
+  for (const [name, t] of tensors) {
+    const k = String(key++);
+    const numel = t.shape.reduce((a, b) => a * b, 1);
+    w.str((opts.prefix ?? '') + name).global('torch._utils', '_rebuild_tensor_v2').mark();
+    w.mark().str('storage').global('torch', TORCH_STORAGE[t.dtype]!).str(k).str('cpu').int(numel).tuple().op(0x51); // BINPERSID
+    w.int(0).mark();
+    for (const s of t.shape) w.int(s);
+    w.tuple().mark();
+    let stride = 1;
+    const strides = t.shape.map(() => 0);
+    for (let i = t.shape.length - 1; i >= 0; i--) { strides[i] = stride; stride *= t.shape[i]!; }
+    for (const s of strides) w.int(s);
+    w.tuple().op(0x89).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce(); // NEWFALSE
+    entries.push({ name: `archive/data/${k}`, data: t.toBytes() });
+  }
+  w.setitems();
+  if (opts.wrap) w.setitems();
+  w.stop();
+  fs.writeFileSync(file, buildZip([{ name: 'archive/data.pkl', data: w.bytes() }, ...entries, { name: 'archive/version', data: Buffer.from('3\n') }]));
 }

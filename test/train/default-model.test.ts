@@ -12,7 +12,9 @@ import { writeImage } from '../../src/io/image/index.js';
 import { loadUpscaler, bundledModelDir, defaultModel, resolveBundled, BUNDLED_MODEL } from '../../src/models/index.js';
 import { checkModelJson, readModelJson } from '../../src/models/format.js';
 import { UNetModelSwin } from '../../src/models/unet/index.js';
-import { upscalerSpec } from '../../src/api/model.js';
+import { upscalerSpec, parseModelSpec } from '../../src/api/model.js';
+import { DEFAULT_MODEL } from '../../src/api/schema.js';
+import { listModels } from '../../src/api/models-dir.js';
 import { unshuffleSpace } from '../../src/train/space.js';
 import { buildUNet } from '../../src/train/teacher.js';
 import { ConfigError } from '../../src/train/config.js';
@@ -155,15 +157,21 @@ test('the default model: the bundled vpdsr-x4 when the package carries its weigh
     assert.equal(dir, path.join(repoRoot, 'models', BUNDLED_MODEL));
     assert.equal(defaultModel(), dir);
     assert.equal(readModelJson(dir!).kind, 'unshuffle-diffusion-sr');
-    assert.deepEqual(upscalerSpec({}), { model: dir, device: undefined, dtype: undefined, sampler: undefined, steps: undefined, onWarning: undefined });
+    assert.equal(DEFAULT_MODEL, BUNDLED_MODEL);
+    assert.equal((upscalerSpec(parseModelSpec({})) as { model: string }).model, dir);
+    assert.equal((upscalerSpec(parseModelSpec(BUNDLED_MODEL)) as { model: string }).model, dir);
     assert.equal(resolveBundled(BUNDLED_MODEL), dir);
+    const listed = listModels(path.join(tmp, 'no-models-here')).find((m) => m.name === BUNDLED_MODEL);
+    assert.equal(listed?.source, 'bundled');
+    assert.equal(listed?.path, dir);
     assert.match(r.stderr, new RegExp(`${BUNDLED_MODEL} on cpu`));
   } else {
     // No weights in this checkout: the baseline, and naming the bundled model says why it cannot run.
     assert.equal(dir, null);
     assert.equal(defaultModel(), 'bicubic');
-    assert.deepEqual(upscalerSpec({}), { model: 'bicubic', device: undefined, onWarning: undefined });
-    assert.throws(() => upscalerSpec({ model: BUNDLED_MODEL }), /model vpdsr-x4: this installation carries no weights for it/);
+    assert.equal(DEFAULT_MODEL, 'bicubic');
+    assert.equal((upscalerSpec(parseModelSpec({})) as { model: string }).model, 'bicubic');
+    assert.throws(() => resolveBundled(BUNDLED_MODEL), /model vpdsr-x4: this installation carries no weights for it/);
     assert.match(r.stderr, /bicubic on cpu/);
   }
 });

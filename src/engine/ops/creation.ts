@@ -52,6 +52,7 @@ export function full(size: number[], value: number | boolean, opts: CreateOption
   const s = c.shape('full', 'size', size);
   if (typeof value !== 'boolean') c.num('full', 'fill_value', value);
   const fallback: DType = typeof value === 'boolean' ? 'bool' : 'float32';
+  if (typeof value === 'number') c.fitsDType('full', 'fill_value', value, opts.dtype ? parseDType(opts.dtype) : fallback);
   const v = typeof value === 'number' && isFloating(opts.dtype ?? fallback) ? { float: value } : value;
   return finish(callT('full', '', [s, v, dt('full', opts, fallback), null, dev('full', opts), null]), opts);
 }
@@ -71,6 +72,7 @@ export function fullLike(x: Tensor, value: number, opts: CreateOptions = {}): Te
   opts = c.options('fullLike', opts);
   T('fullLike', 'input', x);
   c.num('fullLike', 'fill_value', value);
+  c.fitsDType('fullLike', 'fill_value', value, opts.dtype ? parseDType(opts.dtype) : x.dtype);
   return finish(callT('full_like', '', [x, { float: value }, opts.dtype ? dt('fullLike', opts) : null, null, opts.device ? dev('fullLike', opts) : null, null, MEMORY_FORMAT.preserve]), opts);
 }
 export function emptyLike(x: Tensor, opts: CreateOptions = {}): Tensor {
@@ -158,6 +160,8 @@ export function tensor(data: Nested | AnyTypedArray, opts: CreateOptions = {}): 
   walk(data, 0);
   const isBool = flatVals.length > 0 && typeof flatVals[0] === 'boolean';
   const d = opts.dtype ? parseDType(opts.dtype) : isBool ? 'bool' : 'float32';
+  // Typed arrays wrap out-of-range values silently (2^63 would become INT64_MIN): refuse them.
+  for (const v of flatVals) if (typeof v === 'number') c.fitsDType('tensor', 'data', v, d);
   let t: Tensor;
   if (d === 'bool' || d === 'uint8') t = fromTypedArray(Uint8Array.from(flatVals, Number), shape, d);
   else if (d === 'int64') t = fromTypedArray(BigInt64Array.from(flatVals, (v) => BigInt(Math.trunc(Number(v)))), shape);

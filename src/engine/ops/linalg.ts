@@ -1,6 +1,6 @@
 // Matrix products (matmul, mm, bmm, linear, baddbmm, einsum).
 import { Tensor } from '../tensor.js';
-import { callT, callInplace } from '../dispatch.js';
+import { callT, callTs, callInplace } from '../dispatch.js';
 import * as c from '../check.js';
 import { T, Ts } from './util.js';
 
@@ -50,4 +50,43 @@ export function baddbmm(self: Tensor, b1: Tensor, b2: Tensor, beta = 1, alpha = 
 export function einsum(equation: string, ...xs: Tensor[]): Tensor {
   if (typeof equation !== 'string' || !/^[a-zA-Z.,\->\s]+$/.test(equation)) throw new c.ArgumentError('einsum', 'equation', 'must be an einsum string such as "bij,bjk->bik"');
   return callT('einsum', '', [equation, Ts('einsum', 'operands', xs), null]);
+}
+
+function floatMatrix(op: string, a: Tensor): void {
+  T(op, 'input', a);
+  if (a.ndim < 2) throw new c.ArgumentError(op, 'input', `must be a matrix or a batch of matrices, got [${a.shape.join(', ')}]`);
+  if (a.dtype !== 'float32' && a.dtype !== 'float64') throw new c.ArgumentError(op, 'input', `must be float32 or float64, got ${a.dtype}`);
+  if (a.numel === 0) throw new c.ArgumentError(op, 'input', 'is empty');
+}
+
+function square(op: string, a: Tensor): void {
+  floatMatrix(op, a);
+  if (a.size(-1) !== a.size(-2)) throw new c.ArgumentError(op, 'input', `must be square, got [${a.shape.join(', ')}]`);
+}
+
+/** torch.linalg.pinv(A, hermitian=False) (default tolerances) */
+export function pinv(a: Tensor, hermitian = false): Tensor {
+  floatMatrix('pinv', a);
+  return callT('linalg_pinv', 'atol_rtol_float', [a, null, null, c.bool('pinv', 'hermitian', hermitian)]);
+}
+
+/** torch.linalg.eigh(A): eigenvalues (ascending) and eigenvectors of a symmetric matrix (lower triangle read). */
+export function eigh(a: Tensor): [Tensor, Tensor] {
+  square('eigh', a);
+  const r = callTs('linalg_eigh', '', [a, 'L']);
+  return [r[0]!, r[1]!];
+}
+
+/** torch.linalg.eigvalsh(A) */
+export function eigvalsh(a: Tensor): Tensor {
+  square('eigvalsh', a);
+  return callT('linalg_eigvalsh', '', [a, 'L']);
+}
+
+/** torch.cov(x, correction): rows are variables, columns observations. */
+export function cov(x: Tensor, correction = 1): Tensor {
+  T('cov', 'input', x);
+  c.rank('cov', 'input', x.ndim, [1, 2]);
+  if (!Number.isInteger(correction) || correction < 0) throw new c.ArgumentError('cov', 'correction', `must be a non-negative integer, got ${correction}`);
+  return callT('cov', '', [x, correction, null, null]);
 }

@@ -113,6 +113,7 @@ export const tanh = (x: Tensor): Tensor => unary('tanh', x);
 export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
 export const relu = (x: Tensor): Tensor => unary('relu', x);
 export const erf = (x: Tensor): Tensor => unary('erf', x);
+export const lgamma = (x: Tensor): Tensor => unary('lgamma', x);
 export const floor = (x: Tensor): Tensor => unary('floor', x);
 export const ceil = (x: Tensor): Tensor => unary('ceil', x);
 export const trunc = (x: Tensor): Tensor => unary('trunc', x);
@@ -191,7 +192,10 @@ export function copy_(dst: Tensor, src: Tensor): void {
   callInplace('copy_', '', [T('copy_', 'self', dst), T('copy_', 'src', src)]);
 }
 export function zero_(x: Tensor): void { callInplace('zero_', '', [T('zero_', 'input', x)]); }
-export function fill_(x: Tensor, v: number): void { callInplace('fill_', 'Scalar', [T('fill_', 'input', x), c.num('fill_', 'value', v)]); }
+export function fill_(x: Tensor, v: number): void {
+  T('fill_', 'input', x);
+  callInplace('fill_', 'Scalar', [x, c.fitsDType('fill_', 'value', c.num('fill_', 'value', v), x.dtype)]);
+}
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   T('maskedFill', 'input', x); T('maskedFill', 'mask', mask);
   if (mask.dtype !== 'bool') throw new c.ArgumentError('maskedFill', 'mask', `must be a bool tensor, got ${mask.dtype}`);

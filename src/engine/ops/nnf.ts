@@ -126,6 +126,8 @@ export function gelu_(x: Tensor, approximate: 'none' | 'tanh' = 'none'): void {
 export function silu(x: Tensor): Tensor { return callT('silu', '', [T('silu', 'input', x)]); }
 /** F.silu(x, inplace=True): overwrites x (not for tensors whose value autograd still needs). */
 export function silu_(x: Tensor): void { callInplace('silu_', '', [T('silu_', 'input', x)]); }
+/** F.relu(x, inplace=True) (aten::relu_): overwrites x; autograd's relu backward uses the result, so this is allowed under grad as in PyTorch. */
+export function relu_(x: Tensor): void { callInplace('relu_', '', [T('relu_', 'input', x)]); }
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   return callT('leaky_relu', '', [T('leakyRelu', 'input', x), { float: c.num('leakyRelu', 'negative_slope', negativeSlope) }]);
 }

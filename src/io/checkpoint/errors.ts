@@ -15,6 +15,7 @@ export function withFile<T>(file: string, f: () => T): T {
 
 /** A checkpoint that cannot be read; `refusedGlobal` says which global stopped it, if one did. */
 export class CheckpointError extends Error {
+  readonly code = 'VPDSR_CHECKPOINT';
   readonly refusedGlobal?: string;
   constructor(message: string, refusedGlobal?: string) {
     super(message);

@@ -1,8 +1,7 @@
-// Positioned reads and atomic writes shared by the checkpoint formats.
+// Positioned reads shared by the checkpoint formats, and their atomic writer (io/atomic.ts).
 
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomic as writeAtomic } from '../atomic.js';
 
 /** fs.readSync takes at most INT32_MAX bytes per call; read large ranges in pieces below that. */
 const CHUNK = 1 << 30;
@@ -28,39 +27,17 @@ export function readAt(fd: number, position: number, length: number, file: strin
 }
 
 /** Writes every byte of `data` at the fd's current position. */
-export function writeAll(fd: number, data: Uint8Array): void {
-  let done = 0;
-  while (done < data.byteLength) {
-    done += fs.writeSync(fd, data, done, Math.min(CHUNK, data.byteLength - done));
-  }
-}
+export { writeAllSync as writeAll } from '../atomic.js';
 
 /**
  * Writes a file through `write(fd)` under a temporary name in the target folder, then renames
- * it into place, so readers never see a partial file and an interrupted run leaves the old one.
+ * it into place (replacing an existing file), so readers never see a partial file and an
+ * interrupted run leaves the old one. See io/atomic.ts.
  */
 export function writeFileAtomic(target: string, write: (fd: number) => void): void {
-  const dir = path.dirname(path.resolve(target));
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number;
   try {
-    fd = fs.openSync(tmp, 'wx');
+    writeAtomic(target, write, { overwrite: true });
   } catch (e) {
     throw new Error(`${target}: cannot write: ${(e as Error).message}`);
-  }
-  let ok = false;
-  try {
-    write(fd);
-    fs.fsyncSync(fd);
-    ok = true;
-  } finally {
-    fs.closeSync(fd);
-    if (!ok) fs.rmSync(tmp, { force: true });
-  }
-  try {
-    fs.renameSync(tmp, target);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
   }
 }

@@ -30,9 +30,11 @@ export interface Checkpoint {
 export interface ReadCheckpointOptions {
   /**
    * Read the tensors' bytes (default true). Without them names, dtypes and shapes are still known
-   * and every structural check still runs; reading `.data` then throws.
+   * and every structural check still runs; reading `.data` then throws. 'lazy': a tensor's bytes
+   * are read when its `.data` is first asked for, so a caller can check names, dtypes and shapes
+   * against what it needs before reading anything (a model loader reads only what it expects).
    */
-  loadData?: boolean;
+  loadData?: boolean | 'lazy';
 }
 
 export { CheckpointError } from './errors.js';
@@ -121,7 +123,14 @@ function readSafetensorsCheckpoint(file: string, opts: ReadCheckpointOptions): C
       const info = f.info(name);
       const numel = info.shape.reduce((a, b) => a * b, 1);
       const storage = new TorchStorage(info.dtype, name, 'cpu', numel);
-      if (opts.loadData !== false) storage.bytes = f.readRaw(name).data;
+      if (opts.loadData === 'lazy') {
+        storage.loader = () => {
+          const again = SafetensorsFile.open(file);
+          try { return again.readRaw(name).data; } finally { again.close(); }
+        };
+      } else if (opts.loadData !== false) {
+        storage.bytes = f.readRaw(name).data;
+      }
       const t = new TorchTensor(storage, 0, info.shape, contiguousStride(info.shape), false, false);
       root.set(name, t);
       tensors.set(name, t);

@@ -11,6 +11,8 @@
 // 4.0 stays distinct from 4), str → string, bytes/bytearray → Uint8Array, list → PyValue[],
 // tuple → PyTuple, dict → PyDict, set/frozenset → PySet.
 
+import { CHECKPOINT_LIMITS } from './limits.js';
+
 /** A Python float (a JS number would lose the int/float distinction that checkpoints carry). */
 export class PyFloat {
   constructor(readonly value: number) {}
@@ -132,6 +134,9 @@ class Unpickler {
   private stack: PyValue[] = [];
   private readonly marks: PyValue[][] = [];
   private readonly memo = new Map<number, PyValue>();
+  // Values pushed and marks opened so far: each opcode byte can make an object, so a pickle of a
+  // few megabytes (deflated to kilobytes) could otherwise fill the JS heap and abort the process.
+  private made = 0;
 
   constructor(private readonly data: Uint8Array, offset: number, private readonly opts: UnpickleOptions) {
     this.pos = offset;
@@ -156,7 +161,7 @@ class Unpickler {
           return { value: v, end: this.pos };
         }
         // ---- stack manipulation
-        case 0x28: this.marks.push(this.stack); this.stack = []; break; // MARK
+        case 0x28: this.count(); this.marks.push(this.stack); this.stack = []; break; // MARK
         case 0x30: this.pop(at); break; // POP
         case 0x31: this.popMark(at); break; // POP_MARK
         case 0x32: this.push(this.top(at)); break; // DUP
@@ -432,7 +437,14 @@ class Unpickler {
   // ---- the stack
 
   private push(v: PyValue): void {
+    this.count();
     this.stack.push(v);
+  }
+
+  private count(): void {
+    if (++this.made > CHECKPOINT_LIMITS.maxPickleValues) {
+      throw new PickleError(`pickle byte ${this.pos}: the pickle makes more than ${CHECKPOINT_LIMITS.maxPickleValues} values (the limit for a pickle)`);
+    }
   }
 
   private pop(at: number): PyValue {

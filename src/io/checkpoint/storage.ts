@@ -7,6 +7,7 @@
 
 import { type RawTensor, type SafeDType, SAFE_ITEM_SIZE, numelOf } from './raw.js';
 import { PyExternal } from './pickle.js';
+import { CHECKPOINT_LIMITS } from './limits.js';
 
 /** The legacy storage classes torch.save names in its persistent ids, by element type. */
 export const STORAGE_DTYPES: Readonly<Record<string, SafeDType>> = {
@@ -26,6 +27,8 @@ export class TorchStorage extends PyExternal {
   readonly pyType = 'torch.storage';
   /** The storage's bytes once read (null when a checkpoint was opened without its data). */
   bytes: Uint8Array | null = null;
+  /** Reads the bytes on first use, for checkpoints opened with `loadData: 'lazy'`. */
+  loader: (() => Uint8Array) | null = null;
   constructor(
     readonly dtype: SafeDType,
     /** The key in the file: record name in a zip, address in a legacy file, tensor name in safetensors. */
@@ -37,6 +40,15 @@ export class TorchStorage extends PyExternal {
   }
   get byteLength(): number {
     return this.numel * SAFE_ITEM_SIZE[this.dtype];
+  }
+  /** The bytes, read now if the checkpoint was opened lazily. */
+  load(): Uint8Array {
+    if (this.bytes === null) {
+      if (this.loader === null) throw new Error(`tensor data was not loaded (storage ${this.key})`);
+      this.bytes = this.loader();
+      this.loader = null;
+    }
+    return this.bytes;
   }
 }
 
@@ -83,9 +95,7 @@ export class TorchTensor extends PyExternal implements CheckpointTensor {
    */
   get data(): Uint8Array {
     if (this.cell.data === null) {
-      const bytes = this.storage.bytes;
-      if (bytes === null) throw new Error(`tensor data was not loaded (storage ${this.storage.key})`);
-      this.cell.data = gather(bytes, SAFE_ITEM_SIZE[this.dtype], this.storage.numel, this.storageOffset, this.shape, this.stride);
+      this.cell.data = gather(this.storage.load(), SAFE_ITEM_SIZE[this.dtype], this.storage.numel, this.storageOffset, this.shape, this.stride);
     }
     return this.cell.data;
   }
@@ -96,11 +106,17 @@ export class TorchTensor extends PyExternal implements CheckpointTensor {
   }
 }
 
+/** Dense bytes of the overlapping views seen so far in one file (see makeTensor). */
+export interface OverlapBudget {
+  bytes: number;
+}
+
+
 /**
  * Builds a tensor record after checking that every element of the view lies inside the storage;
  * this is where a hostile or damaged file that points past its storage is stopped.
  */
-export function makeTensor(storage: TorchStorage, storageOffset: number, shape: number[], stride: number[], requiresGrad: boolean): TorchTensor {
+export function makeTensor(storage: TorchStorage, storageOffset: number, shape: number[], stride: number[], requiresGrad: boolean, overlap: OverlapBudget = { bytes: 0 }): TorchTensor {
   if (!Number.isSafeInteger(storageOffset) || storageOffset < 0) throw new Error(`invalid storage offset ${storageOffset}`);
   if (shape.length !== stride.length) throw new Error(`size [${shape.join(', ')}] and stride [${stride.join(', ')}] differ in length`);
   for (const s of stride) if (!Number.isSafeInteger(s) || s < 0) throw new Error(`invalid stride [${stride.join(', ')}]`);
@@ -110,6 +126,17 @@ export function makeTensor(storage: TorchStorage, storageOffset: number, shape: 
     for (let k = 0; k < shape.length; k++) last += (shape[k]! - 1) * stride[k]!;
     if (!Number.isSafeInteger(last) || last >= storage.numel) {
       throw new Error(`view (offset ${storageOffset}, size [${shape.join(', ')}], stride [${stride.join(', ')}]) reaches element ${last} of a ${storage.numel}-element storage`);
+    }
+  }
+  // Overlapping views (stride 0, or strides smaller than the sizes below them) are legal and
+  // PyTorch saves expanded tensors that way, but they let a few bytes of storage stand for
+  // gigabytes once made dense, which is how a tiny hostile file exhausts memory. Such views are
+  // allowed up to a budget of dense bytes shared by all views of one file.
+  if (numel > storage.numel) {
+    const dense = numel * SAFE_ITEM_SIZE[storage.dtype];
+    overlap.bytes += dense;
+    if (overlap.bytes > CHECKPOINT_LIMITS.maxOverlapBytes) {
+      throw new Error(`view of ${numel} elements (size [${shape.join(', ')}], stride [${stride.join(', ')}]) overlaps itself: its ${storage.numel}-element storage cannot back it, and the file's overlapping views pass ${CHECKPOINT_LIMITS.maxOverlapBytes} bytes when made dense`);
     }
   }
   return new TorchTensor(storage, storageOffset, shape, stride, requiresGrad, false);
@@ -139,9 +166,11 @@ export function gather(src: Uint8Array, itemSize: number, storageNumel: number, 
   if (dims.length === 0) {
     // Contiguous: the whole storage is returned as is, a part of it copied.
     if (offset === 0 && inner === storageNumel) return src;
-    return new Uint8Array(src.subarray(offset * itemSize, (offset + inner) * itemSize));
+    const part = allocBytes(inner * itemSize);
+    part.set(src.subarray(offset * itemSize, (offset + inner) * itemSize));
+    return part;
   }
-  const out = new Uint8Array(numel * itemSize);
+  const out = allocBytes(numel * itemSize);
   const counter = new Array<number>(dims.length).fill(0);
   let base = offset;
   let o = 0;
@@ -173,13 +202,23 @@ export function gather(src: Uint8Array, itemSize: number, storageNumel: number, 
   return out;
 }
 
+/** A zeroed buffer, or an error that says how large it was (not V8's "Invalid typed array length"). */
+export function allocBytes(n: number): Uint8Array {
+  try {
+    return new Uint8Array(n);
+  } catch {
+    throw new RangeError(`cannot allocate ${n} bytes (${(n / 2 ** 30).toFixed(1)} GiB) for a tensor`);
+  }
+}
+
 /** Copies `n` elements `stride` elements apart starting at element `from` to byte `to` of out. */
 function runCopier(src: Uint8Array, out: Uint8Array, itemSize: number): (from: number, stride: number, n: number, to: number) => void {
   const aligned = src.byteOffset % itemSize === 0 && out.byteOffset % itemSize === 0;
   if (aligned && (itemSize === 2 || itemSize === 4 || itemSize === 8)) {
     const words = itemSize === 8 ? 2 : 1;
-    const S = itemSize === 2 ? new Uint16Array(src.buffer, src.byteOffset, src.byteLength >> 1) : new Uint32Array(src.buffer, src.byteOffset, src.byteLength >> 2);
-    const D = itemSize === 2 ? new Uint16Array(out.buffer, out.byteOffset, out.byteLength >> 1) : new Uint32Array(out.buffer, out.byteOffset, out.byteLength >> 2);
+    // Lengths by division, not by shifts: a shift works on 32 bits and turns 2 GiB into a negative.
+    const S = itemSize === 2 ? new Uint16Array(src.buffer, src.byteOffset, Math.floor(src.byteLength / 2)) : new Uint32Array(src.buffer, src.byteOffset, Math.floor(src.byteLength / 4));
+    const D = itemSize === 2 ? new Uint16Array(out.buffer, out.byteOffset, Math.floor(out.byteLength / 2)) : new Uint32Array(out.buffer, out.byteOffset, Math.floor(out.byteLength / 4));
     const wordSize = itemSize / words;
     return (from, stride, n, to) => {
       let d = to / wordSize;

@@ -11,12 +11,16 @@ import * as fs from 'node:fs';
 import { withFile } from './errors.js';
 import { readAt } from './fileio.js';
 import { type GlobalImpl, type PyValue, PickleError, PyDict, PyGlobal, PyTuple, describe, unpickle } from './pickle.js';
-import { STORAGE_DTYPES, TorchStorage, TorchTensor, makeTensor } from './storage.js';
-import type { ZipReader } from './zip.js';
+import { type OverlapBudget, STORAGE_DTYPES, TorchStorage, TorchTensor, makeTensor } from './storage.js';
+import { ZipReader } from './zip.js';
+import { CHECKPOINT_LIMITS } from './limits.js';
 
 export interface TorchLoadOptions {
-  /** Read the storages' bytes (default true); without them only names, dtypes and shapes are known. */
-  loadData?: boolean;
+  /**
+   * Read the storages' bytes (default true); without them only names, dtypes and shapes are
+   * known. 'lazy': each storage is read the first time a tensor's data is asked for.
+   */
+  loadData?: boolean | 'lazy';
 }
 
 export interface TorchLoadResult {
@@ -39,6 +43,7 @@ export function archivePrefix(zip: ZipReader): string {
  */
 export function plainGlobals(tensors: TorchTensor[]): Map<string, GlobalImpl> {
   const g = new Map<string, GlobalImpl>();
+  const overlap: OverlapBudget = { bytes: 0 };
   const orderedDict = (args: PyValue[]): PyValue => {
     const d = new PyDict('OrderedDict');
     if (args.length > 1) throw new Error(`expected at most 1 argument, got ${args.length}`);
@@ -64,7 +69,7 @@ export function plainGlobals(tensors: TorchTensor[]): Map<string, GlobalImpl> {
       if (args.length < 6 || args.length > 7) throw new Error(`expected 6 or 7 arguments, got ${args.length}`);
       const [storage, offset, size, stride, requiresGrad] = args;
       if (!(storage instanceof TorchStorage)) throw new Error(`argument 1 is ${describe(storage!)}, not a storage`);
-      const t = makeTensor(storage, int(offset!, 'storage_offset'), ints(size!, 'size'), ints(stride!, 'stride'), bool(requiresGrad!, 'requires_grad'));
+      const t = makeTensor(storage, int(offset!, 'storage_offset'), ints(size!, 'size'), ints(stride!, 'stride'), bool(requiresGrad!, 'requires_grad'), overlap);
       tensors.push(t);
       return t;
     },
@@ -125,11 +130,11 @@ export function loadTorchZip(zip: ZipReader, opts: TorchLoadOptions = {}): Torch
     if (!zip.has(pkl)) throw new Error(`not a torch.save archive: no ${pkl}`);
     checkByteOrder(zip, prefix);
     const tensors: TorchTensor[] = [];
-    const { value } = unpickle(zip.read(pkl), {
+    const { value } = unpickle(zip.read(pkl, { bytes: CHECKPOINT_LIMITS.maxPickleBytes, what: 'pickle' }), {
       resolveGlobal: resolver(plainGlobals(tensors)),
       persistentLoad: storageLoader((s) => attachZipRecord(zip, `${prefix}/data/${s.key}`, s, opts), false),
     });
-    if (opts.loadData !== false) for (const t of tensors) void t.data;
+    if (opts.loadData === undefined || opts.loadData === true) for (const t of tensors) void t.data;
     return { root: value, tensors };
   });
 }
@@ -141,13 +146,27 @@ export function attachZipRecord(zip: ZipReader, record: string, s: TorchStorage,
   if (e.size !== s.byteLength) {
     throw new Error(`record ${record} holds ${e.size} bytes, its storage of ${s.numel} ${s.dtype} needs ${s.byteLength}`);
   }
-  if (opts.loadData !== false) s.bytes = zip.read(e);
+  if (opts.loadData === 'lazy') {
+    const file = zip.path;
+    s.loader = () => {
+      const z = ZipReader.open(file);
+      try {
+        const again = z.get(record);
+        if (!again || again.size !== s.byteLength) throw new Error(`${file}: record ${record} changed since the file was opened`);
+        return z.read(again);
+      } finally {
+        z.close();
+      }
+    };
+  } else if (opts.loadData !== false) {
+    s.bytes = zip.read(e);
+  }
 }
 
 export function checkByteOrder(zip: ZipReader, prefix: string): void {
   // Written by PyTorch 1.13+ (absent before, meaning little-endian).
   const e = zip.get(`${prefix}/byteorder`);
-  if (e && zip.read(e).toString('latin1').trim() !== 'little') throw new Error('big-endian checkpoints are not supported');
+  if (e && zip.read(e, { bytes: CHECKPOINT_LIMITS.maxSmallRecordBytes, what: 'byteorder record' }).toString('latin1').trim() !== 'little') throw new Error('big-endian checkpoints are not supported');
 }
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
@@ -172,14 +191,22 @@ export function loadTorchLegacy(file: string, opts: TorchLoadOptions = {}): Torc
         if (count !== BigInt(s.numel)) throw new Error(`storage ${key} holds ${count} elements, its id says ${s.numel}`);
         pos += 8;
         if (pos + s.byteLength > size) throw new Error(`storage ${key} needs bytes [${pos}, ${pos + s.byteLength}), the file ends at ${size} (truncated?)`);
-        if (opts.loadData !== false) s.bytes = readAt(fd, pos, s.byteLength, file, `storage ${key}`);
+        if (opts.loadData === 'lazy') {
+          const at = pos;
+          s.loader = () => {
+            const fd2 = fs.openSync(file, 'r');
+            try { return readAt(fd2, at, s.byteLength, file, `storage ${key}`); } finally { fs.closeSync(fd2); }
+          };
+        } else if (opts.loadData !== false) {
+          s.bytes = readAt(fd, pos, s.byteLength, file, `storage ${key}`);
+        }
         pos += s.byteLength;
       }
       const listed = new Set(pickles.keys);
       for (const key of storages.keys()) {
         if (!listed.has(key)) throw new Error(`storage ${key} has no data in the file`);
       }
-      if (opts.loadData !== false) for (const t of tensors) void t.data;
+      if (opts.loadData === undefined || opts.loadData === true) for (const t of tensors) void t.data;
       return { root: pickles.root, tensors };
     } finally {
       fs.closeSync(fd);
@@ -193,14 +220,16 @@ export function loadTorchLegacy(file: string, opts: TorchLoadOptions = {}): Torc
  * read into that window.
  */
 function readLegacyPickles(fd: number, size: number, file: string, tensors: TorchTensor[], storages: Map<string, TorchStorage>) {
-  for (let window = Math.min(size, 1 << 20); ; window = Math.min(size, window * 4)) {
+  const max = Math.min(size, CHECKPOINT_LIMITS.maxPickleBytes);
+  for (let window = Math.min(max, 1 << 20); ; window = Math.min(max, window * 4)) {
     const buf = readAt(fd, 0, window, file, 'pickles');
     tensors.length = 0;
     storages.clear();
     try {
       return parseLegacyPickles(buf, tensors, storages);
     } catch (e) {
-      if (window < size && e instanceof PickleError && e.truncated) continue;
+      if (window < max && e instanceof PickleError && e.truncated) continue;
+      if (window < size && e instanceof PickleError && e.truncated) throw new Error(`the pickles take more than ${max} bytes (the limit for a pickle)`);
       throw e;
     }
   }

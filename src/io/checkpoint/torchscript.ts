@@ -11,6 +11,7 @@ import { type GlobalImpl, type PyValue, PyDict, PyObject, PyTuple, unpickle } fr
 import { TorchStorage, TorchTensor } from './storage.js';
 import { type TorchLoadOptions, archivePrefix, attachZipRecord, checkByteOrder, plainGlobals, resolver, storageLoader } from './torch_load.js';
 import { withFile } from './errors.js';
+import { CHECKPOINT_LIMITS } from './limits.js';
 import type { ZipReader } from './zip.js';
 
 export interface TorchScriptResult {
@@ -58,7 +59,7 @@ export function loadTorchScript(zip: ZipReader, opts: TorchLoadOptions = {}): To
     const read = (pkl: string, folder: string): PyValue => {
       const entry = `${prefix}/${pkl}`;
       if (!zip.has(entry)) throw new Error(`not a TorchScript archive: no ${entry}`);
-      return unpickle(zip.read(entry), {
+      return unpickle(zip.read(entry, { bytes: CHECKPOINT_LIMITS.maxPickleBytes, what: 'pickle' }), {
         resolveGlobal: resolver(plainGlobals(tensors), scriptGlobals),
         persistentLoad: storageLoader((s: TorchStorage) => attachZipRecord(zip, `${prefix}/${folder}/${s.key}`, s, opts), false),
       }).value;
@@ -66,10 +67,10 @@ export function loadTorchScript(zip: ZipReader, opts: TorchLoadOptions = {}): To
     const root = read('data.pkl', 'data');
     const constantsValue = zip.has(`${prefix}/constants.pkl`) ? read('constants.pkl', 'constants') : new PyTuple([]);
     const constants = constantsValue instanceof PyTuple ? [...constantsValue.items] : [constantsValue];
-    if (opts.loadData !== false) for (const t of tensors) void t.data;
+    if (opts.loadData === undefined || opts.loadData === true) for (const t of tensors) void t.data;
     if (!(root instanceof PyObject)) throw new Error('data.pkl does not hold a scripted module');
     const stateDict = new Map<string, TorchTensor>();
-    collectStateDict(root, '', new ClassSources(zip, prefix), stateDict, new Set());
+    collectStateDict(root, new ClassSources(zip, prefix), stateDict);
     return { root, constants, stateDict, tensors };
   });
 }
@@ -90,14 +91,18 @@ class ClassSources {
     let classes = this.files.get(obj.module);
     if (!classes) {
       const entry = `${this.prefix}/code/${obj.module.split('.').join('/')}.py`;
-      classes = this.zip.has(entry) ? parseClasses(this.zip.read(entry).toString('utf8')) : new Map();
+      classes = this.zip.has(entry) ? parseClasses(this.zip.read(entry, { bytes: CHECKPOINT_LIMITS.maxCodeBytes, what: 'TorchScript source file' }).toString('utf8')) : new Map();
       this.files.set(obj.module, classes);
     }
     return classes.get(obj.name);
   }
 }
 
-/** Finds `class Name(Base):` blocks and their `__parameters__` / `__buffers__` lists. */
+/**
+ * Finds `class Name(Base):` blocks and their `__parameters__` / `__buffers__` lists. Every
+ * pattern here is anchored and has no nested quantifiers, and list items are read by a scanner,
+ * so the time is linear in the source whatever it holds.
+ */
 export function parseClasses(source: string): Map<string, ClassInfo> {
   const out = new Map<string, ClassInfo>();
   let current: ClassInfo | null = null;
@@ -113,9 +118,10 @@ export function parseClasses(source: string): Map<string, ClassInfo> {
       current = null;
       continue;
     }
-    const list = /^\s+(__parameters__|__buffers__)\s*=\s*\[(.*)\]\s*$/.exec(line);
+    const list = /^\s+(__parameters__|__buffers__)\s*=\s*\[/.exec(line);
     if (list) {
-      const names = [...list[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]!}"`) as string);
+      const names = stringList(line, list[0].length);
+      if (names === null) continue; // not a plain list of string literals: not a declaration we read
       if (list[1] === '__parameters__') current.parameters = names;
       else current.buffers = names;
       current.isModule = true;
@@ -124,25 +130,91 @@ export function parseClasses(source: string): Map<string, ClassInfo> {
   return out;
 }
 
-function collectStateDict(obj: PyObject, prefix: string, sources: ClassSources, out: Map<string, TorchTensor>, path: Set<PyObject>): void {
-  if (path.has(obj)) throw new Error(`module ${prefix || '(root)'} contains itself`);
-  const info = sources.info(obj);
-  if (!info) throw new Error(`no source for class ${obj.className}, so its parameters are unknown`);
-  const attrs = obj.dict ?? new PyDict();
-  const add = (name: string, parameter: boolean): void => {
-    const v = attrs.get(name);
-    if (v === null || v === undefined) return; // an optional parameter set to None, e.g. bias=None
-    if (!(v instanceof TorchTensor)) throw new Error(`${obj.className}.${name} is declared a ${parameter ? 'parameter' : 'buffer'} but is not a tensor`);
-    out.set(`${prefix}${name}`, v.withFlags(v.requiresGrad, parameter));
-  };
-  for (const p of info.parameters) add(p, true);
-  for (const b of info.buffers) add(b, false);
-  path.add(obj);
-  for (const [k, v] of attrs.map) {
-    if (typeof k !== 'string' || !(v instanceof PyObject)) continue;
-    const sub = sources.info(v);
-    if (!sub) throw new Error(`no source for class ${v.className} (attribute ${prefix}${k}), so its parameters are unknown`);
-    if (sub.isModule) collectStateDict(v, `${prefix}${k}.`, sources, out, path);
+const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', "'": "'", n: '\n', t: '\t', r: '\r', '/': '/', b: '\b', f: '\f' };
+
+/**
+ * The string literals of `"a", "b"]` starting at `from`, up to the closing bracket that must end
+ * the line; null when the text is anything else. One pass over the characters.
+ */
+function stringList(line: string, from: number): string[] | null {
+  const names: string[] = [];
+  let i = from;
+  const skipSpace = (): void => { while (i < line.length && (line[i] === ' ' || line[i] === '\t')) i++; };
+  skipSpace();
+  if (line[i] === ']') {
+    i++;
+  } else {
+    for (;;) {
+      if (line[i] !== '"') return null;
+      i++;
+      let name = '';
+      for (;;) {
+        if (i >= line.length) return null;
+        const c = line[i]!;
+        if (c === '"') break;
+        if (c === '\\') {
+          const next = line[i + 1];
+          if (next === undefined || !(next in ESCAPES)) return null;
+          name += ESCAPES[next];
+          i += 2;
+          continue;
+        }
+        name += c;
+        i++;
+      }
+      i++;
+      names.push(name);
+      skipSpace();
+      if (line[i] === ',') {
+        i++;
+        skipSpace();
+        // TorchScript writes a comma after the last item too: `["weight", "bias", ]`.
+        if (line[i] === ']') { i++; break; }
+        continue;
+      }
+      if (line[i] === ']') { i++; break; }
+      return null;
+    }
   }
-  path.delete(obj);
+  skipSpace();
+  return i === line.length || line[i] === '\r' ? names : null;
+}
+
+/**
+ * state_dict() order over the module tree, walked with an explicit stack (a file can nest records
+ * deeper than the call stack goes): a module's own parameters and buffers, then each submodule's.
+ */
+function collectStateDict(root: PyObject, sources: ClassSources, out: Map<string, TorchTensor>): void {
+  // Each frame is a module still to visit; `path` holds the modules on the way down to it.
+  type Frame = { obj: PyObject; prefix: string; depth: number };
+  const stack: Frame[] = [{ obj: root, prefix: '', depth: 0 }];
+  const path: PyObject[] = [];
+  const onPath = new Set<PyObject>();
+  while (stack.length > 0) {
+    const { obj, prefix, depth } = stack.pop()!;
+    while (path.length > depth) onPath.delete(path.pop()!);
+    if (onPath.has(obj)) throw new Error(`module ${prefix || '(root)'} contains itself`);
+    const info = sources.info(obj);
+    if (!info) throw new Error(`no source for class ${obj.className}, so its parameters are unknown`);
+    const attrs = obj.dict ?? new PyDict();
+    const add = (name: string, parameter: boolean): void => {
+      const v = attrs.get(name);
+      if (v === null || v === undefined) return; // an optional parameter set to None, e.g. bias=None
+      if (!(v instanceof TorchTensor)) throw new Error(`${obj.className}.${name} is declared a ${parameter ? 'parameter' : 'buffer'} but is not a tensor`);
+      out.set(`${prefix}${name}`, v.withFlags(v.requiresGrad, parameter));
+    };
+    for (const p of info.parameters) add(p, true);
+    for (const b of info.buffers) add(b, false);
+    path.push(obj);
+    onPath.add(obj);
+    const subs: Frame[] = [];
+    for (const [k, v] of attrs.map) {
+      if (typeof k !== 'string' || !(v instanceof PyObject)) continue;
+      const sub = sources.info(v);
+      if (!sub) throw new Error(`no source for class ${v.className} (attribute ${prefix}${k}), so its parameters are unknown`);
+      if (sub.isModule) subs.push({ obj: v, prefix: `${prefix}${k}.`, depth: depth + 1 });
+    }
+    // Pushed in reverse so they are visited in attribute order.
+    for (let j = subs.length - 1; j >= 0; j--) stack.push(subs[j]!);
+  }
 }

@@ -78,10 +78,16 @@ export class ZipReader {
     return this.byName.has(name);
   }
 
-  /** The entry's uncompressed bytes, CRC-checked. */
-  read(entry: ZipEntry | string): Buffer {
+  /**
+   * The entry's uncompressed bytes, CRC-checked. `limit` refuses an entry that declares more
+   * bytes than it can sensibly hold, before anything is read or inflated.
+   */
+  read(entry: ZipEntry | string, limit?: { bytes: number; what: string }): Buffer {
     const e = typeof entry === 'string' ? this.byName.get(entry) : entry;
     if (!e) throw new Error(`${this.path}: zip has no entry ${String(entry)}`);
+    if (limit && e.size > limit.bytes) {
+      throw new Error(`${this.path}: entry ${e.name} declares ${e.size} bytes, more than the ${limit.bytes} a ${limit.what} may have`);
+    }
     const fd = this.handle();
     const start = this.dataOffset(e);
     const stored = readAt(fd, start, e.compressedSize, this.path, `entry ${e.name}`);

@@ -1,6 +1,7 @@
 // The one error type of image I/O: a single line that names the file and says what is wrong.
 
 export class ImageError extends Error {
+  readonly code = 'VPDSR_IMAGE';
   /** The file (or "<buffer>") the error is about. */
   readonly file: string;
 

@@ -2,7 +2,7 @@
 // its metadata, through sharp (libvips). Pixels are taken as stored: embedded ICC profiles are
 // reported, not applied (the reference decodes with cv2.imdecode, which ignores them; CMYK is the
 // exception and is converted to sRGB). EXIF orientation is applied unless asked not to.
-import { readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import sharp, { type Metadata, type SharpOptions, type OutputInfo } from 'sharp';
 import type { Tensor } from '../../engine/index.js';
 import { ImageError, oneLine } from './errors.js';
@@ -52,7 +52,26 @@ export function maxPixelsLimit(opt?: number): number {
   return DEFAULT_MAX_PIXELS;
 }
 
-async function load(input: string | Buffer, name: string): Promise<Buffer> {
+/** Bytes enough to sniff every format sniff() knows (SVG looks furthest, 256 bytes). */
+const SNIFF_BYTES = 4096;
+
+/** The format the bytes start with, or an ImageError naming the file. */
+function sniffOrRefuse(head: Uint8Array, name: string): ReadFormat {
+  if (head.length === 0) throw new ImageError(name, 'empty file');
+  const sniffed = sniff(head);
+  if (sniffed === undefined) throw new ImageError(name, 'not a recognised image format');
+  if (!(READ_FORMATS as readonly string[]).includes(sniffed)) {
+    throw new ImageError(name, `unsupported image format ${sniffed} (readable: ${READ_FORMATS.join(', ')})`);
+  }
+  return sniffed as ReadFormat;
+}
+
+/**
+ * The file's bytes. The format is sniffed from its first bytes and the size checked against what
+ * an image within the pixel limit can take (8 bytes a pixel, 16-bit RGBA stored raw, plus room
+ * for metadata) before the rest is read: a large file that is no image costs a few kilobytes.
+ */
+async function load(input: string | Buffer, name: string, maxPixels: number): Promise<Buffer> {
   if (Buffer.isBuffer(input)) return input;
   let st;
   try {
@@ -64,8 +83,19 @@ async function load(input: string | Buffer, name: string): Promise<Buffer> {
   if (st.isDirectory()) throw new ImageError(name, 'is a directory, not an image file');
   if (!st.isFile()) throw new ImageError(name, 'is not a regular file');
   try {
-    return await readFile(input);
+    const fh = await open(input, 'r');
+    try {
+      const head = Buffer.alloc(Math.min(SNIFF_BYTES, st.size));
+      const { bytesRead } = await fh.read(head, 0, head.length, 0);
+      sniffOrRefuse(head.subarray(0, bytesRead), name);
+      const most = maxPixels * 8 + 64 * 2 ** 20;
+      if (st.size > most) throw new ImageError(name, `file of ${st.size} bytes is larger than an image within the pixel limit (${maxPixels}) can be`);
+      return await fh.readFile();
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
+    if (e instanceof ImageError) throw e;
     throw new ImageError(name, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
@@ -85,13 +115,8 @@ export async function readImage(input: string | Buffer, opts: ReadImageOptions =
   const autoOrient = opts.autoOrient ?? true;
   if (typeof autoOrient !== 'boolean') throw new TypeError('readImage(): autoOrient must be a boolean');
 
-  const buf = await load(input, name);
-  if (buf.length === 0) throw new ImageError(name, 'empty file');
-  const sniffed = sniff(buf);
-  if (sniffed === undefined) throw new ImageError(name, 'not a recognised image format');
-  if (!(READ_FORMATS as readonly string[]).includes(sniffed)) {
-    throw new ImageError(name, `unsupported image format ${sniffed} (readable: ${READ_FORMATS.join(', ')})`);
-  }
+  const buf = await load(input, name, maxPixels);
+  const sniffed = sniffOrRefuse(buf, name);
 
   // limitInputPixels as well as our own check: sharp then refuses bombs hidden behind a header.
   const inputOpts: SharpOptions = { failOn: 'warning', limitInputPixels: maxPixels, ignoreIcc: true, page: 0, pages: 1 };

@@ -1,11 +1,11 @@
 // encodeImage / writeImage: a float tensor in [0, 1] → PNG, JPEG, WebP or TIFF through sharp,
 // 8- or 16-bit, with EXIF / ICC blocks carried over only when given. Files are written to a
-// temporary name in the target folder and renamed, so a reader never sees a partial file.
-import { randomBytes } from 'node:crypto';
-import { link, rename, stat, unlink, writeFile, open } from 'node:fs/promises';
+// temporary name in the target folder and renamed (io/atomic.ts), so a reader never sees a partial file.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { Tensor } from '../../engine/index.js';
+import { writeFileAtomicAsync } from '../atomic.js';
 import { ImageError, oneLine } from './errors.js';
 import { ALPHA_FORMATS, SIXTEEN_BIT_FORMATS, WRITE_FORMATS, type WriteFormat, formatFromExtension, parseWriteFormat } from './formats.js';
 import { jpegWithMetadata, normalizeExif, pngWithMetadata, tiffWithIcc, webpWithMetadata } from './metadata.js';
@@ -131,32 +131,10 @@ export async function writeImage(file: string, data: Tensor, opts: WriteOptions 
   if (existing?.isDirectory()) throw new ImageError(file, 'is a directory');
   if (existing && !overwrite) throw new ImageError(file, 'already exists (pass overwrite: true to replace it)');
   const buf = await encode(file, data, opts, file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFile(tmp, buf, { flag: 'wx' });
-    const fh = await open(tmp, 'r+');
-    try { await fh.sync(); } finally { await fh.close(); }
-    if (overwrite) {
-      await rename(tmp, file);
-    } else {
-      // link() fails if the target appeared meanwhile, where rename() would silently replace it.
-      try {
-        await link(tmp, file);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST') throw new ImageError(file, 'already exists (pass overwrite: true to replace it)');
-        if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV' || code === 'ENOSYS') {
-          if (await stat(file).catch(() => undefined)) throw new ImageError(file, 'already exists (pass overwrite: true to replace it)');
-          await rename(tmp, file);
-          return;
-        }
-        throw e;
-      }
-      await unlink(tmp);
-    }
+    await writeFileAtomicAsync(file, buf, { overwrite });
   } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    if (e instanceof ImageError) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ImageError(file, 'already exists (pass overwrite: true to replace it)');
     throw new ImageError(file, `cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }

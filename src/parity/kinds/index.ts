@@ -7,3 +7,6 @@ import './models-e2e.js';
 import './data-resize.js';
 import './data-color.js';
 import './data-degradation.js';
+import './iqa.js';
+import './clip.js';
+import './lpips.js';

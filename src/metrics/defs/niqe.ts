@@ -1,0 +1,15 @@
+// niqe: pyiqa niqe with its defaults (YIQ luma), the NIQE release's pristine model (bundled, assets/niqe).
+import { registerMetric } from '../registry.js';
+import { niqe, type NiqePristine } from '../niqe.js';
+import { assetPath } from '../weights.js';
+import { loadStateDictFile, disposeAll } from '../load.js';
+
+registerMetric({
+  id: 'niqe', kind: 'image', lowerBetter: true, needsReference: false, weights: [], minSize: 96,
+  description: 'pyiqa niqe (defaults: YIQ luma rounded to 8-bit levels, 96-px blocks, NIQE release pristine model)',
+  create: () => {
+    const sd = loadStateDictFile(assetPath('niqe/niqe_pris_params.safetensors'));
+    const pristine: NiqePristine = { mu: sd.get('mu_pris_param')!, cov: sd.get('cov_pris_param')! };
+    return { score: (sr) => niqe(sr, pristine), dispose: () => disposeAll(sd) };
+  },
+});
