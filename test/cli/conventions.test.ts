@@ -68,7 +68,7 @@ test('an unknown model name is a usage error with the installed names and a did-
   const r = vpdsr(['upscale', '-i', SAMPLE, '-o', path.join(root, 'o2'), '--model', 'tinny']);
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1);
-  assert.match(r.stderr, /model tinny: not a folder and not installed in .*models \(installed: bicubic, tiny\) \(did you mean tiny\?\)/);
+  assert.match(r.stderr, /model tinny: not a folder and not installed in .*models \(installed: bicubic, vpdsr-x4, tiny\) \(did you mean tiny\?\)/);
   assert.ok(!existsSync(path.join(root, 'o2', 'chelsea-lr.png')));
 });
 
