@@ -29,6 +29,7 @@ fi
 # the TypeScript (an installed package ships it built).
 npm ci --no-audit --no-fund
 
-# The main job on a bundled sample: ×4 of samples/chelsea-lr.png into out/ (the bicubic baseline
-# until a default diffusion model is bundled; add --model DIR for a converted model).
-node bin/vpdsr.js upscale -i samples/chelsea-lr.png -o out --model bicubic
+# The main job on a bundled sample: ×4 of samples/chelsea-lr.png into out/ with the default model
+# (models/vpdsr-x4 when the package carries its weights, else the bicubic baseline; add --model DIR
+# for a converted model).
+node bin/vpdsr.js upscale -i samples/chelsea-lr.png -o out

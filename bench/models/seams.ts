@@ -1,12 +1,12 @@
 // Seam visibility of the two tile merges (JSON lines):
 //
-//   node dist/bench/models/seams.js [--model tiny|full] [--size 192] [--tile 64] [--overlap 16] [--images 3]
+//   node dist/bench/models/seams.js [--model tiny|full|DIR] [--size 192] [--tile 64] [--overlap 16] [--images 3]
 //
 // For each sample-photo crop: the untiled result, then the tiled result with upstream's uniform
 // average and with vpdsr's feathered merge; per merge, the mean |difference| of neighbouring
 // output pixels across tile edges vs everywhere else (tiling.ts seamVisibility; ≈ 1 = invisible)
 // and the mean |tiled − untiled|. `tiny` = the golden e2e networks (fast), `full` = the released
-// architecture with random weights.
+// architecture with random weights, DIR = a model folder (e.g. models/vpdsr-x4 at --size 256: 1024² out).
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ import { UNetModelSwin, RELEASED_UNET, fromSinSRConfig } from '../../src/models/
 import { VQModelTorch, VQ_F4, type VQConfig } from '../../src/models/vq/index.js';
 import { getPreset } from '../../src/models/presets.js';
 import { presetModelJson } from '../../src/models/convert.js';
-import { partsFromModel, DiffusionUpscaler, planTiles, seamVisibility, type TileMerge } from '../../src/models/index.js';
+import { partsFromModel, DiffusionUpscaler, loadUpscaler, planTiles, seamVisibility, type TileMerge, type Upscaler } from '../../src/models/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shared = process.env.VPDSR_SHARED ?? path.resolve(here, '..', '..', '..', '..', 'shared');
@@ -28,8 +28,9 @@ function arg(name: string, def: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
 }
 
-function build(kind: string): DiffusionUpscaler {
+function build(kind: string): Upscaler {
   torch.manualSeed(1234);
+  if (kind !== 'full' && kind !== 'tiny') return loadUpscaler({ model: kind });
   if (kind === 'full') {
     const json = presetModelJson(getPreset('sinsr-v1'), [], 'bench');
     return new DiffusionUpscaler(partsFromModel({ json, unet: new UNetModelSwin(RELEASED_UNET).eval(), vq: new VQModelTorch(VQ_F4).eval() }, { device: 'cpu', dtype: 'fp32' }));

@@ -9,10 +9,12 @@ import { readModelJson } from '../models/format.js';
 import { OptionError } from './errors.js';
 import { suggestion } from './options.js';
 import { DEFAULT_MODEL } from './schema.js';
+import { BUNDLED_MODEL, bundledModelDir } from '../models/bundled.js';
 
 /** The models vpdsr carries itself (no files). */
 export const BUILTIN_MODELS: readonly { name: string; kind: string; note: string }[] = [
   { name: 'bicubic', kind: 'bicubic', note: 'PyTorch bicubic ×4 (a = −0.75): the baseline' },
+  ...(bundledModelDir() ? [{ name: BUNDLED_MODEL, kind: 'unshuffle-diffusion-sr', note: 'one-step VPD-SR student trained by vpdsr on CC0 / public-domain photos (the default)' }] : []),
 ];
 
 export function modelsDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -54,7 +56,8 @@ function folderBytes(dir: string): number {
 
 /** The built-in models and those in the models folder (sorted by name; unreadable ones carry `error`). */
 export function listModels(dir = modelsDir()): InstalledModel[] {
-  const out: InstalledModel[] = BUILTIN_MODELS.map((m) => ({ name: m.name, kind: m.kind, source: 'bundled', provenance: m.note }));
+  const bundled = bundledModelDir();
+  const out: InstalledModel[] = BUILTIN_MODELS.map((m) => ({ name: m.name, kind: m.kind, source: 'bundled', provenance: m.note, ...(m.name === BUNDLED_MODEL && bundled ? { path: bundled, bytes: folderBytes(bundled) } : {}) }));
   let names: string[] = [];
   try {
     names = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
@@ -74,6 +77,7 @@ export function listModels(dir = modelsDir()): InstalledModel[] {
 
 /** The folder (or 'bicubic') a `model` option names: an existing folder as given, else a name in the models folder. */
 export function resolveModel(model: string, dir = modelsDir()): string {
+  if (model === BUNDLED_MODEL && bundledModelDir()) return bundledModelDir()!;
   if (BUILTIN_MODELS.some((m) => m.name === model)) return model;
   if (statSync(model, { throwIfNoEntry: false })?.isDirectory()) return model;
   const plainName = !/[/\\]/.test(model) && model !== '.' && model !== '..';

@@ -3,6 +3,7 @@
 import { DEFAULT_TILE, PIPELINE_DTYPES, type PipelineDType } from '../models/pipeline.js';
 import { SAMPLER_KINDS, UPSTREAM_DEFAULTS, type SamplerKind } from '../models/presets.js';
 import { MIN_TILE, TILE_MERGES, type TileMerge } from '../models/tiling.js';
+import { BUNDLED_MODEL, bundledModelDir } from '../models/bundled.js';
 import { COLOR_FIXES, type ColorFix } from './colorfix.js';
 import { parseMemory } from './memory.js';
 import { EXT_CHOICES, type ExtChoice } from './naming.js';
@@ -10,10 +11,10 @@ import type { SizeOptions } from './scale.js';
 import { choice, flagOption, fn, intOption, nonEmpty, shown, z } from './options.js';
 
 /**
- * The model used when none is named, by the library and the CLI alike. The bicubic baseline until
- * a trained vpdsr model is bundled.
+ * The model used when none is named, by the library and the CLI alike: the bundled vpdsr-x4
+ * (models/vpdsr-x4), or the bicubic baseline where the package carries no weights for it.
  */
-export const DEFAULT_MODEL = 'bicubic';
+export const DEFAULT_MODEL: string = bundledModelDir() ? BUNDLED_MODEL : 'bicubic';
 
 /** Every default of an upscale, in one place (tile, tileOverlap and maxMemory: chosen per image from the budget). */
 export const DEFAULTS = {

@@ -79,7 +79,7 @@ export function registerUpscale(program: Command): void {
     .description('×4 super-resolution of images: files, folders or globs → -o DIR (NAME[_SUFFIX].EXT)')
     .requiredOption('-i, --input <path>', 'image file, folder or glob (repeatable)', collect)
     .requiredOption('-o, --output <dir>', 'output folder (created if missing)')
-    .option('-n, --model <name|dir>', `a model name (vpdsr models), a model folder, or "bicubic" (default ${DEFAULT_MODEL})`)
+    .option('-n, --model <name|dir>', `a model name (vpdsr models: vpdsr-x4, bicubic, installed ones) or a model folder (default ${DEFAULT_MODEL})`)
     .option('--preset <name>', 'resshift-v1|resshift-v2|resshift-v3|sinsr: public checkpoints, with --unet and --vq')
     .option('--unet <file>', 'public UNet weights (.pth) for --preset')
     .option('--vq <file>', 'public autoencoder weights (autoencoder_vq_f4.pth) for --preset')
@@ -108,7 +108,7 @@ export function registerUpscale(program: Command): void {
     .option('--json', 'one JSON line per image and a summary line on stdout')
     .option('-q, --quiet', 'no progress bars or per-image lines (failures are still reported)')
     .option('--eval <hr_dir>', 'after the batch, print the eval table of the outputs against this ground truth')
-    .addHelpText('after', '\nExample:\n  vpdsr upscale -i samples/chelsea-lr.png -o out --model bicubic\n  vpdsr upscale -i "photos/*.jpg" -o out -n sinsr-v1 -s 2 --ext webp --quality 90\n\nExit codes: 0 ok, 1 an image failed, 2 bad flags, 130 Ctrl-C, 143 SIGTERM.')
+    .addHelpText('after', '\nExample:\n  vpdsr upscale -i samples/chelsea-lr.png -o out\n  vpdsr upscale -i "photos/*.jpg" -o out -n sinsr-v1 -s 2 --ext webp --quality 90\n\nExit codes: 0 ok, 1 an image failed, 2 bad flags, 130 Ctrl-C, 143 SIGTERM.')
     .action(async (o: UpscaleFlags) => {
       process.exitCode = await runUpscale(o);
     });

@@ -12,7 +12,7 @@ export const MODEL_FORMAT = 'vpdsr-model/1';
 export const MODEL_JSON = 'model.json';
 export const UNET_FILE = 'unet.safetensors';
 export const AUTOENCODER_FILE = 'autoencoder.safetensors';
-export const MODEL_KINDS = ['diffusion-sr', 'pixel-diffusion-sr'] as const;
+export const MODEL_KINDS = ['diffusion-sr', 'pixel-diffusion-sr', 'unshuffle-diffusion-sr'] as const;
 export type ModelKind = typeof MODEL_KINDS[number];
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
@@ -32,7 +32,9 @@ export interface ModelJson {
   /**
    * 'diffusion-sr': a ResShift-style latent diffusion SR model (UNetModelSwin + VQ-f4);
    * 'pixel-diffusion-sr': ResShift's non-latent mode (the UNet works on the bicubic-×4 LR in pixel
-   * space, input scaled by 1/(3κ√η_t + 1)); no autoencoder (`autoencoder: null`).
+   * space, input scaled by 1/(3κ√η_t + 1)); no autoencoder (`autoencoder: null`);
+   * 'unshuffle-diffusion-sr': the same on the 4×4 pixel-unshuffle of the bicubic-×4 LR (48
+   * channels at LR size, conditioned on the LR itself); no autoencoder.
    */
   kind: ModelKind;
   name: string;
@@ -49,6 +51,8 @@ export interface ModelJson {
   unet: { class: 'UNetModelSwin'; config: JsonObject; file: typeof UNET_FILE };
   autoencoder: { kind: 'vq-f4'; class: 'VQModelTorch'; config: JsonObject; file: typeof AUTOENCODER_FILE } | null;
   provenance: { createdBy: string; created: string; sources: SourceFile[]; note: string };
+  /** Optional record of how vpdsr trained the model (data, config, commit, steps, evaluation). */
+  training?: JsonObject;
 }
 
 export class ModelFormatError extends Error {
@@ -107,7 +111,14 @@ const sourceCheck: Checker = (v, w) => exactObject(v, w, {
 
 /** Validates a parsed model.json (strict); `where` names the file in errors. */
 export function checkModelJson(v: unknown, where: string): ModelJson {
-  exactObject(v, where, {
+  // The one optional field: checked here, the rest exactly.
+  let rest = v;
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && 'training' in v) {
+    const { training, ...r } = v as Record<string, unknown>;
+    jsonObject(training, `${where}.training`);
+    rest = r;
+  }
+  exactObject(rest, where, {
     format: literal(MODEL_FORMAT),
     kind: literal(...MODEL_KINDS),
     name: isStr,
@@ -120,7 +131,8 @@ export function checkModelJson(v: unknown, where: string): ModelJson {
     unet: (x, w) => exactObject(x, w, { class: literal('UNetModelSwin'), config: jsonObject, file: literal(UNET_FILE) }),
     autoencoder: (x, w) => {
       // A pixel-space model has none; a latent one must have it.
-      if ((v as { kind?: unknown }).kind === 'pixel-diffusion-sr') { if (x !== null) fail(w, 'must be null for a pixel-diffusion-sr model'); return; }
+      const kind = (v as { kind?: unknown }).kind;
+      if (kind === 'pixel-diffusion-sr' || kind === 'unshuffle-diffusion-sr') { if (x !== null) fail(w, `must be null for a ${kind} model`); return; }
       exactObject(x, w, { kind: literal('vq-f4'), class: literal('VQModelTorch'), config: jsonObject, file: literal(AUTOENCODER_FILE) });
     },
     provenance: (x, w) => exactObject(x, w, {

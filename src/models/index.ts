@@ -12,6 +12,7 @@ import { loadModelFolder, loadPublicModel, type LoadedModel } from './convert.js
 export * from './presets.js';
 export * from './pipeline.js';
 export * from './tiling.js';
+export { BUNDLED_MODEL, bundledModelDir, defaultModel, resolveBundled } from './bundled.js';
 export { BicubicUpscaler } from './bicubic.js';
 export { convertPublic, loadPublicModel, loadModelFolder, checkPublicFile, type LoadedModel } from './convert.js';
 export { MODEL_FORMAT, readModelJson, checkModelJson, type ModelJson, ModelFormatError } from './format.js';
@@ -106,6 +107,7 @@ export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts 
     if (choice.warning) warn(choice.warning);
     const sc = m.json.schedule;
     const pixel = m.vq === null;
+    const unshuffle = m.json.kind === 'unshuffle-diffusion-sr';
     const diffusion = createGaussianDiffusion({
       steps: sc.steps, kappa: sc.kappa, minNoiseLevel: sc.minNoiseLevel, etasEnd: sc.etasEnd, power: sc.power, etasStart: sc.etasStart,
       // ResShift's non-latent mode scales the input by 1/(3κ√η_t + 1).
@@ -122,6 +124,18 @@ export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts 
     const layout = o.layout ?? 'channels_last';
     // moveModule can only cast a module base that has to({ memoryFormat }).
     const unetLayout = typeof (unet as { to?: unknown }).to === 'function' ? layout : 'contiguous';
+    if (!vq && unshuffle) {
+      // Unshuffled pixels: the "latent" is the 4×4 pixel-unshuffle of the bicubic-×4 image (48
+      // channels at LR size) and the condition the LR itself; x̂_0 is clamped as in pixel space.
+      return {
+        name: m.json.name,
+        codec: { encode: (x) => torch.pixelUnshuffle(x, 4), decode: (z) => torch.pixelShuffle(z, 4) },
+        denoise: (x, t, lq) => unet.forward(x.contiguous(unetLayout), t, lq.contiguous(unetLayout)),
+        sample: latentSampler(diffusion, choice.sampler, { clipDenoised: true }),
+        device: o.device, dtype: o.dtype, padding: m.json.padding, layout: o.layout,
+        dispose: () => { unet.dispose(); },
+      };
+    }
     if (!vq) {
       // Pixel space: the "latent" is the bicubic-×4 image itself, which the UNet also takes as its
       // condition (lq_size = image_size); x̂_0 is clamped as upstream does without an autoencoder.

@@ -85,7 +85,7 @@ const unet = z.record(z.string(), z.unknown());
 export const teacherSchema = z.strictObject({
   kind: z.literal('teacher'),
   ...common,
-  space: z.enum(['pixel', 'latent']),
+  space: z.enum(['pixel', 'unshuffle', 'latent']),
   /** latent space: a model folder whose VQ autoencoder is used (frozen). */
   vq: z.string().min(1).optional(),
   schedule,
@@ -94,7 +94,7 @@ export const teacherSchema = z.strictObject({
   val: val.optional(),
   optim,
   ema: prob01.default(0.999),
-}).refine((c) => c.space === 'pixel' || c.vq !== undefined, { message: 'space "latent" needs vq (a model folder holding the VQ autoencoder)', path: ['vq'] });
+}).refine((c) => c.space !== 'latent' || c.vq !== undefined, { message: 'space "latent" needs vq (a model folder holding the VQ autoencoder)', path: ['vq'] });
 
 const weights = z.strictObject({
   distill: nonNeg.default(1),

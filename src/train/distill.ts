@@ -13,7 +13,7 @@ import { BatchStream } from './data.js';
 import { section, putSection } from './checkpoint.js';
 import { makeOptimizer, saveOptimizer, loadOptimizer, runPhase, type Phase, type TrainOptions, type TrainResult } from './run.js';
 import { Validator, setupRun } from './common.js';
-import { latentSpace, pixelSpace } from './space.js';
+import { spaceFor } from './space.js';
 import { drawDistill, generatorLoss, discriminatorLoss, type DistillNets, type DistillOptions } from './steps.js';
 import { unetEma } from './teacher.js';
 import { loadEncoder } from './encoder-train.js';
@@ -32,9 +32,9 @@ export async function distill(cfg: DistillConfig, o: TrainOptions = {}): Promise
   const vq = m.vq;
   if (m.json.oneStep) { teacher.dispose(); vq?.dispose(); throw new ConfigError(`teacher: ${cfg.teacher} is a one-step model, not a multi-step teacher`); }
   const schedule = m.json.schedule;
-  const space = vq ? latentSpace(schedule, vq) : pixelSpace(schedule);
-  const side = vq ? cfg.data.crop / 4 : cfg.data.crop;
-  if (side % teacher.sizeMultiple !== 0) { teacher.dispose(); vq?.dispose(); throw new ConfigError(`data.crop: ${cfg.data.crop} does not suit the teacher (its ${vq ? 'latent' : 'pixel'} side must be a multiple of ${teacher.sizeMultiple})`); }
+  const space = spaceFor(m.json.kind, schedule, vq);
+  const side = space.kind === 'pixel' ? cfg.data.crop : cfg.data.crop / 4;
+  if (side % teacher.sizeMultiple !== 0) { teacher.dispose(); vq?.dispose(); throw new ConfigError(`data.crop: ${cfg.data.crop} does not suit the teacher (its ${space.kind} side must be a multiple of ${teacher.sizeMultiple})`); }
   // The student starts as the teacher (SinSR).
   const student = new UNetModelSwin(teacher.config);
   student.loadStateDict(teacher.stateDict());
@@ -122,7 +122,7 @@ export async function distill(cfg: DistillConfig, o: TrainOptions = {}): Promise
       const dir = path.join(cfg.out, 'model');
       const on = Object.entries(cfg.losses).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ');
       if (vq && cfg.dtype === 'bf16') vq.to({ dtype: 'float32' });
-      writeTrainedModel(dir, { name: path.basename(cfg.out), schedule, unet: student, weights: ema.stateDict(), vq, oneStep: true, note: `VPD-SR student distilled by vpdsr distill from ${path.basename(cfg.teacher)} for ${cfg.iterations} iterations (${on}; EMA ${cfg.ema})` });
+      writeTrainedModel(dir, { name: path.basename(cfg.out), schedule, unet: student, weights: ema.stateDict(), vq, oneStep: true, space: space.kind, note: `VPD-SR student distilled by vpdsr distill from ${path.basename(cfg.teacher)} for ${cfg.iterations} iterations (${on}; EMA ${cfg.ema})` });
       return dir;
     },
     async dispose() {

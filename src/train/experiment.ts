@@ -16,7 +16,7 @@ import { trainEncoder, loadEncoder, ENCODER_FILE } from './encoder-train.js';
 import { trainTeacher } from './teacher.js';
 import { distill } from './distill.js';
 import { evaluate, markdownTable, runMethod, type Method } from './evaluate.js';
-import { pixelSpace, latentSpace } from './space.js';
+import { spaceFor } from './space.js';
 import { previewGrid } from './sample.js';
 import type { TrainOptions, TrainResult } from './run.js';
 import { LAST, checkpointDir } from './checkpoint.js';
@@ -75,7 +75,7 @@ async function prepareHeldOut(srcDir: string, outDir: string, crop: number, seed
 }
 
 /** Runs a phase unless its artifact exists; resumes it when a checkpoint is there. */
-async function phase<T extends TrainConfig>(cfg: T, artifact: string, run: (c: T, o: TrainOptions) => Promise<TrainResult>, o: ExperimentOptions): Promise<{ seconds: number; step: number; secondsPerIteration: number | null } | null> {
+export async function phase<T extends TrainConfig>(cfg: T, artifact: string, run: (c: T, o: TrainOptions) => Promise<TrainResult>, o: ExperimentOptions): Promise<{ seconds: number; step: number; secondsPerIteration: number | null } | null> {
   if (fs.existsSync(artifact)) { o.log?.(`${cfg.kind}: ${artifact} exists, skipped`); return null; }
   const resume = fs.existsSync(path.join(checkpointDir(cfg.out), LAST));
   const t0 = performance.now();
@@ -151,7 +151,7 @@ export async function runExperiment(file: string, o: ExperimentOptions = {}): Pr
   try {
     const methods: Method[] = [{ name: 'bicubic', kind: 'bicubic' }, ...loaded.map(({ n, m }) => ({
       name: n, kind: 'net' as const, net: m.unet, mode: m.json.oneStep ? 'one-step' as const : 'multi-step' as const,
-      space: m.vq ? latentSpace(m.json.schedule, m.vq) : pixelSpace(m.json.schedule),
+      space: spaceFor(m.json.kind, m.json.schedule, m.vq),
     }))];
     const rows = evaluate(items, methods, encoder, 'teacher', x.evaluation.seed);
     timings.evaluation = { seconds: (performance.now() - t0) / 1000 };

@@ -6,7 +6,15 @@ import { createGaussianDiffusion, type GaussianDiffusion } from '../models/diffu
 import type { ScheduleSpec } from '../models/presets.js';
 import type { VQModelTorch } from '../models/vq/index.js';
 
-export type SpaceKind = 'pixel' | 'latent';
+/**
+ * 'pixel': the UNet works on the bicubic-×4 image at HR size; 'unshuffle': on its 4×4
+ * pixel-unshuffle (48 channels at LR size, condition = the LR itself), a parameter-free stand-in for
+ * the f4 autoencoder that runs at 1/16 of the pixel-space cost; 'latent': ResShift's VQ-f4 latents.
+ */
+export type SpaceKind = 'pixel' | 'unshuffle' | 'latent';
+
+/** Channels of the unshuffled space (3 × 4 × 4). */
+export const UNSHUFFLE_CHANNELS = 48;
 
 export interface TrainSpace {
   readonly kind: SpaceKind;
@@ -47,6 +55,29 @@ export function pixelSpace(schedule: ScheduleSpec): TrainSpace {
     cond: (_lq, zY) => zY,
     decode: (z) => torch.alias(z),
   };
+}
+
+export function unshuffleSpace(schedule: ScheduleSpec): TrainSpace {
+  return {
+    kind: 'unshuffle',
+    // Pixels rearranged: ResShift's non-latent input scaling and x̂_0 clamp still apply.
+    diffusion: diffusionFor(schedule, 'unshuffle'),
+    clipDenoised: true,
+    zShape: (hr) => [hr.size(0), UNSHUFFLE_CHANNELS, Math.floor(hr.size(2) / 4), Math.floor(hr.size(3) / 4)],
+    zY: (lq) => torch.noGrad(() => torch.scope(() => torch.pixelUnshuffle(up4(lq), 4))),
+    z0: (hr) => torch.noGrad(() => torch.pixelUnshuffle(hr, 4)),
+    cond: (lq) => lq,
+    decode: (z) => torch.pixelShuffle(z, 4),
+  };
+}
+
+/** The space of a model folder's kind. */
+export function spaceFor(kind: 'diffusion-sr' | 'pixel-diffusion-sr' | 'unshuffle-diffusion-sr', schedule: ScheduleSpec, vq: VQModelTorch | null): TrainSpace {
+  if (kind === 'diffusion-sr') {
+    if (!vq) throw new Error('a diffusion-sr model needs its VQ autoencoder');
+    return latentSpace(schedule, vq);
+  }
+  return kind === 'unshuffle-diffusion-sr' ? unshuffleSpace(schedule) : pixelSpace(schedule);
 }
 
 export function latentSpace(schedule: ScheduleSpec, vq: VQModelTorch): TrainSpace {

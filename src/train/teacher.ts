@@ -12,7 +12,7 @@ import { BatchStream } from './data.js';
 import { section, putSection } from './checkpoint.js';
 import { makeOptimizer, saveOptimizer, loadOptimizer, runPhase, type Phase, type TrainOptions, type TrainResult } from './run.js';
 import { Validator, setupRun } from './common.js';
-import { latentSpace, pixelSpace, type TrainSpace } from './space.js';
+import { latentSpace, pixelSpace, unshuffleSpace, UNSHUFFLE_CHANNELS, type SpaceKind, type TrainSpace } from './space.js';
 import { teacherLoss } from './steps.js';
 import { writeTrainedModel } from './model-out.js';
 
@@ -21,7 +21,7 @@ export function unetEma(unet: UNetModelSwin, rate: number): EMA {
   return new EMA(unet, { rate, copy: (k) => k.endsWith('relative_position_index') });
 }
 
-export function buildUNet(config: Record<string, unknown>, space: 'pixel' | 'latent', crop: number): UNetModelSwin {
+export function buildUNet(config: Record<string, unknown>, space: SpaceKind, crop: number): UNetModelSwin {
   let unet: UNetModelSwin;
   try {
     unet = new UNetModelSwin(config as Partial<UNetConfig>);
@@ -30,9 +30,14 @@ export function buildUNet(config: Record<string, unknown>, space: 'pixel' | 'lat
   }
   const c = unet.config;
   const side = space === 'pixel' ? crop : crop / 4;
+  const channels = space === 'unshuffle' ? UNSHUFFLE_CHANNELS : 3;
   const problem = space === 'pixel' && c.lq_size !== c.image_size
     ? 'a pixel-space UNet takes the bicubic-upsampled LR: lq_size must equal image_size'
-    : c.in_channels !== 3 ? 'in_channels must be 3' : side % unet.sizeMultiple !== 0 ? `the ${space === 'pixel' ? 'crop' : 'latent'} side ${side} must be a multiple of ${unet.sizeMultiple}` : null;
+    : space === 'unshuffle' && c.lq_size !== c.image_size
+      ? 'an unshuffle-space UNet takes the LR at its own size: lq_size must equal image_size'
+      : c.in_channels !== channels ? `in_channels must be ${channels}`
+        : space === 'unshuffle' && c.out_channels !== channels ? `out_channels must be ${channels}`
+          : side % unet.sizeMultiple !== 0 ? `the ${space === 'pixel' ? 'crop' : space} side ${side} must be a multiple of ${unet.sizeMultiple}` : null;
   if (problem) { unet.dispose(); throw new ConfigError(`unet: ${problem}`); }
   return unet;
 }
@@ -48,7 +53,7 @@ export async function trainTeacher(cfg: TeacherConfig, o: TrainOptions = {}): Pr
     vq.requiresGrad_(false).eval();
     if (cfg.dtype === 'bf16') vq.to({ dtype: 'bfloat16' });
   }
-  const space: TrainSpace = vq ? latentSpace(cfg.schedule, vq) : pixelSpace(cfg.schedule);
+  const space: TrainSpace = vq ? latentSpace(cfg.schedule, vq) : cfg.space === 'unshuffle' ? unshuffleSpace(cfg.schedule) : pixelSpace(cfg.schedule);
   const unet = buildUNet(cfg.unet, cfg.space, cfg.data.crop);
   const evalNet = new UNetModelSwin(unet.config);
   evalNet.requiresGrad_(false).eval();
@@ -101,7 +106,7 @@ export async function trainTeacher(cfg: TeacherConfig, o: TrainOptions = {}): Pr
     },
     async finish() {
       const dir = path.join(cfg.out, 'model');
-      writeTrainedModel(dir, { name: path.basename(cfg.out), schedule: cfg.schedule, unet, weights: ema.stateDict(), vq, oneStep: false, note: `ResShift teacher trained by vpdsr train-teacher for ${cfg.iterations} iterations (EMA ${cfg.ema})` });
+      writeTrainedModel(dir, { name: path.basename(cfg.out), schedule: cfg.schedule, unet, weights: ema.stateDict(), vq, oneStep: false, space: space.kind, note: `ResShift teacher trained by vpdsr train-teacher for ${cfg.iterations} iterations (EMA ${cfg.ema})` });
       return dir;
     },
     async dispose() {

@@ -24,7 +24,7 @@ test('exports: everything the README shows, errors as classes with a code', () =
   for (const name of ['loadModel', 'upscale', 'modelFromUpscaler', 'runBatch', 'expandInputs', 'setNumThreads', 'getNumThreads', 'scope', 'keep', 'Tensor', 'listModels', 'modelsDir', 'parseOptions']) {
     assert.equal(typeof (api as Record<string, unknown>)[name], 'function', name);
   }
-  assert.equal(DEFAULT_MODEL, 'bicubic');
+  assert.equal(DEFAULT_MODEL, 'vpdsr-x4');
   const codes = [[new OptionError('x'), 'VPDSR_OPTION'], [new AbortError(), 'VPDSR_ABORTED'], [new MemoryError('x'), 'VPDSR_MEMORY'],
     [new CallbackError('onProgress', new Error('x')), 'VPDSR_CALLBACK'], [new ImageError('f.png', 'bad'), 'VPDSR_IMAGE'], [new ModelFormatError('x'), 'VPDSR_MODEL_FORMAT'],
     [new api.CheckpointError('x'), 'VPDSR_CHECKPOINT']] as const;
@@ -57,11 +57,12 @@ test('options: unknown keys are refused with a did-you-mean; bad values name the
   assert.equal(didYouMean('zzzzzz', ['--tile', '--seed']), undefined);
 });
 
-test('the default model is the same for the library and the CLI (bicubic until a trained model ships)', async () => {
+test('the default model is the same for the library and the CLI (the bundled vpdsr-x4)', async () => {
   const viaDefault = await upscale(SAMPLE);
   const m = await loadModel(DEFAULT_MODEL, { worker: false });
   try {
-    assert.equal(m.kind, 'bicubic');
+    assert.equal(m.name, 'vpdsr-x4');
+    assert.equal(m.kind, 'diffusion');
     assert.ok(viaDefault.equals(await upscale(SAMPLE, { model: m })));
   } finally {
     m.dispose();
@@ -131,8 +132,8 @@ test('the pixel limit and the memory budget: an image over either is refused wit
   assert.equal(progress, 0, 'no tile ran');
   // A budget that fits the buffers but not the whole bicubic interpolation at once: tiles.
   let tiles = 0;
-  const whole = await upscale(SAMPLE);
-  const tiled = await upscale(SAMPLE, { maxMemory: 384 * 288 * 56 + new BicubicUpscaler().tileBytes(64) + 1, onProgress: (p) => { tiles = p.tiles; } });
+  const whole = await upscale(SAMPLE, { model: 'bicubic' });
+  const tiled = await upscale(SAMPLE, { model: 'bicubic', maxMemory: 384 * 288 * 56 + new BicubicUpscaler().tileBytes(64) + 1, onProgress: (p) => { tiles = p.tiles; } });
   assert.equal(tiles, 4, '64-px tiles of 96×72');
   assert.ok(tiled.equals(whole), 'the same bytes as untiled');
 });

@@ -39,9 +39,10 @@ test('vpdsr models [--json] lists the built-in and the installed models', () => 
   assert.equal(j.code, 0, j.stderr);
   const list = JSON.parse(j.stdout) as { dir: string; models: { name: string; kind: string; source: string; bytes?: number; provenance: string }[] };
   assert.equal(list.dir, models);
-  assert.deepEqual(list.models.map((m) => [m.name, m.kind, m.source]), [['bicubic', 'bicubic', 'bundled'], ['tiny', 'diffusion-sr', 'installed']]);
-  assert.ok(list.models[1]!.bytes! > 1000);
-  assert.match(list.models[1]!.provenance, /^sinsr-v1 \(test\)$/);
+  assert.deepEqual(list.models.map((m) => [m.name, m.kind, m.source]), [['bicubic', 'bicubic', 'bundled'], ['vpdsr-x4', 'unshuffle-diffusion-sr', 'bundled'], ['tiny', 'diffusion-sr', 'installed']]);
+  assert.ok(list.models[1]!.bytes! > 1_000_000);
+  assert.ok(list.models[2]!.bytes! > 1000);
+  assert.match(list.models[2]!.provenance, /^sinsr-v1 \(test\)$/);
   const t = vpdsr(['models']);
   assert.match(t.stdout, /^tiny\s+diffusion-sr\s+installed\s+\d+ MiB\s+sinsr/m);
 });
@@ -67,7 +68,7 @@ test('an unknown model name is a usage error with the installed names and a did-
   const r = vpdsr(['upscale', '-i', SAMPLE, '-o', path.join(root, 'o2'), '--model', 'tinny']);
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1);
-  assert.match(r.stderr, /model tinny: not a folder and not installed in .*models \(installed: bicubic, tiny\) \(did you mean tiny\?\)/);
+  assert.match(r.stderr, /model tinny: not a folder and not installed in .*models \(installed: bicubic, vpdsr-x4, tiny\) \(did you mean tiny\?\)/);
   assert.ok(!existsSync(path.join(root, 'o2', 'chelsea-lr.png')));
 });
 

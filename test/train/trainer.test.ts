@@ -37,7 +37,7 @@ const base = (out: string, hr: string) => ({
 const teacherCfg = (out: string, hr: string) => ({ ...base(out, hr), space: 'pixel', schedule: TINY_SCHEDULE, unet: TINY_UNET, ema: 0.9 });
 
 test('configs are checked before any work: the key and the allowed values are named', () => {
-  assert.throws(() => checkConfig('teacher', { ...teacherCfg('x', 'y'), space: 'pix' }), (e: Error) => e instanceof ConfigError && /space: must be one of "pixel", "latent"/.test(e.message));
+  assert.throws(() => checkConfig('teacher', { ...teacherCfg('x', 'y'), space: 'pix' }), (e: Error) => e instanceof ConfigError && /space: must be one of "pixel", "unshuffle", "latent"/.test(e.message));
   assert.throws(() => checkConfig('teacher', { ...teacherCfg('x', 'y'), epochs: 3 }), /unknown key epochs/);
   assert.throws(() => checkConfig('teacher', { ...teacherCfg('x', 'y'), iterations: 0 }), /iterations:/);
   assert.throws(() => checkConfig('teacher', { ...teacherCfg('x', 'y'), data: { crop: 16, batch: 2 } }), /exactly one of data.hr/);
@@ -162,7 +162,7 @@ test('vpdsr train-teacher: one-line errors, then a run from a config file with -
   fs.writeFileSync(bad, 'space: pixl\n');
   let r = spawnSync(process.execPath, [bin, 'train-teacher', '--config', bad], { encoding: 'utf8' });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /^vpdsr: .*cli-bad.yaml: out: is required; iterations: is required; space: must be one of "pixel", "latent"/);
+  assert.match(r.stderr, /^vpdsr: .*cli-bad.yaml: out: is required; iterations: is required; space: must be one of "pixel", "unshuffle", "latent"/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
   r = spawnSync(process.execPath, [bin, 'distill'], { encoding: 'utf8' });
   assert.match(r.stderr, /give --config FILE/);

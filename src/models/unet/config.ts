@@ -36,6 +36,12 @@ export interface UNetConfig {
   norm_groups: number;
   /** vpdsr: the Swin layer of the middle block (upstream always has it); false gives a UNet without attention. */
   middle_attention: boolean;
+  /**
+   * vpdsr, unshuffled pixel space only (48 channels, lq_size = image_size): x̂₀ is the network's output
+   * plus the 4×4 pixel-unshuffle of the bicubic ×4 LR, so the network learns the residual over
+   * bicubic. Absent = false (every upstream model).
+   */
+  lq_residual?: boolean;
 }
 
 /** The constructor defaults of UNetModelSwin (arguments without a default have none here either). */
@@ -102,7 +108,7 @@ const KEYS = [
   'image_size', 'in_channels', 'model_channels', 'out_channels', 'num_res_blocks', 'attention_resolutions', 'dropout',
   'channel_mult', 'conv_resample', 'num_heads', 'num_head_channels', 'use_scale_shift_norm', 'resblock_updown', 'swin_depth',
   'swin_embed_dim', 'window_size', 'mlp_ratio', 'patch_norm', 'cond_lq', 'cond_mask', 'lq_size', 'swin_mask',
-  'norm_groups', 'middle_attention',
+  'norm_groups', 'middle_attention', 'lq_residual',
 ] as const;
 // Upstream arguments that have no effect here and are accepted for config files as they are.
 const IGNORED = new Set(['dims', 'use_fp16']);
@@ -170,7 +176,11 @@ export function unetConfig(config: Partial<UNetConfig>): UNetConfig {
     swin_mask: (() => { const m = a.swin_mask; if (m !== 'upstream' && m !== 'correct') throw new UNetConfigError(`swin_mask must be "upstream" or "correct", got ${JSON.stringify(m)}`); return m; })(),
     norm_groups: posInt('norm_groups', a.norm_groups, 1024),
     middle_attention: bool('middle_attention', a.middle_attention),
+    ...(a.lq_residual !== undefined && bool('lq_residual', a.lq_residual) ? { lq_residual: true } : {}),
   };
+  if (cfg.lq_residual && (cfg.in_channels !== 48 || cfg.out_channels !== 48 || cfg.lq_size !== cfg.image_size)) {
+    throw new UNetConfigError(`lq_residual needs the unshuffled pixel space: in_channels and out_channels 48 and lq_size = image_size, got ${cfg.in_channels}, ${cfg.out_channels}, ${cfg.lq_size} vs ${cfg.image_size}`);
+  }
   // Derived-width checks that upstream would only hit deep inside construction.
   const heads = swinHeads(cfg);
   if (cfg.swin_embed_dim % heads !== 0) throw new UNetConfigError(`swin_embed_dim ${cfg.swin_embed_dim} is not divisible by ${heads} heads`);

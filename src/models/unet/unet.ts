@@ -222,7 +222,9 @@ export class UNetModelSwin extends Module {
       }
       h = this.middle_block.forwardEmb(h, emb);
       for (const m of this.output_blocks) h = m.forwardEmb(torch.cat([h, hs.pop()!], 1), emb);
-      const y = forwardInPlace(this.out, h); // norm, SiLU (in place in inference), conv
+      let y = forwardInPlace(this.out, h); // norm, SiLU (in place in inference), conv
+      // vpdsr's residual form (unshuffled pixel space): x̂₀ = output + unshuffle₄(bicubic ×4 of the LR).
+      if (this.config.lq_residual) y = y.add(torch.pixelUnshuffle(torch.interpolate(lqIn, { scaleFactor: 4, mode: 'bicubic', alignCorners: false }), 4));
       return y.dtype === x.dtype ? y : y.to({ dtype: x.dtype });
     });
   }
