@@ -112,6 +112,8 @@ export const distillSchema = z.strictObject({
   teacher: z.string().min(1),
   /** The stand-in encoder for ESS (train-encoder's out/encoder.safetensors). */
   encoder: z.string().min(1).optional(),
+  /** CLIP weights for ESS instead of the stand-in (OpenAI .pt, Hugging Face or open_clip); heads: the image tower's attention heads when its width is not a multiple of 64. */
+  clip: z.strictObject({ file: z.string().min(1), heads: posInt.optional() }).optional(),
   losses: weights,
   hfp: z.strictObject({
     levels: z.number().int().min(1).max(4).default(1),
@@ -124,7 +126,8 @@ export const distillSchema = z.strictObject({
   optim,
   discOptim: optim.optional(),
   ema: prob01.default(0.999),
-}).refine((c) => !(c.losses.ess > 0) || c.encoder !== undefined, { message: 'losses.ess > 0 needs encoder (train one with vpdsr train-encoder)', path: ['encoder'] })
+}).refine((c) => !(c.losses.ess > 0) || c.encoder !== undefined || c.clip !== undefined, { message: 'losses.ess > 0 needs clip.file (CLIP weights) or encoder (train one with vpdsr train-encoder)', path: ['encoder'] })
+  .refine((c) => c.encoder === undefined || c.clip === undefined, { message: 'give one ESS encoder: clip or encoder, not both', path: ['clip'] })
   .refine((c) => Object.values(c.losses).some((v) => v > 0), { message: 'at least one loss weight must be positive', path: ['losses'] });
 
 export const encoderSchema = z.strictObject({
@@ -184,6 +187,7 @@ function resolvePaths<T extends TrainConfig>(c: T, base: string): T {
     if (out.kind === 'distill') {
       out.teacher = abs(out.teacher);
       if (out.encoder) out.encoder = abs(out.encoder);
+      if (out.clip) out.clip.file = abs(out.clip.file);
     }
   }
   return out as T;
