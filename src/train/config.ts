@@ -194,7 +194,7 @@ function resolvePaths<T extends TrainConfig>(c: T, base: string): T {
 }
 
 /** Reads FILE (.yaml, .yml or .json) and validates it for a command. */
-export function loadConfig<K extends TrainKind>(kind: K, file: string, overrides: { iterations?: number; out?: string } = {}): Extract<TrainConfig, { kind: K }> {
+export function loadConfig<K extends TrainKind>(kind: K, file: string, overrides: { iterations?: number; out?: string; clip?: string } = {}): Extract<TrainConfig, { kind: K }> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -211,6 +211,12 @@ export function loadConfig<K extends TrainKind>(kind: K, file: string, overrides
     const r = raw as Record<string, unknown>;
     if (overrides.iterations !== undefined) r.iterations = overrides.iterations;
     if (overrides.out !== undefined) r.out = overrides.out;
+    // --clip FILE: CLIP as the ESS encoder in place of any stand-in the file names.
+    if (overrides.clip !== undefined && kind === 'distill') {
+      const prev = r.clip !== null && typeof r.clip === 'object' && !Array.isArray(r.clip) ? r.clip : {};
+      r.clip = { ...prev, file: path.resolve(overrides.clip) };
+      delete r.encoder;
+    }
   }
   const c = checkConfig(kind, raw, file, path.dirname(path.resolve(file)));
   // A command-line --out is relative to the working folder, not to the config file.

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as torch from '../../src/engine/index.js';
 import { loadClipEncoder } from '../../src/train/clip-encoder.js';
 import { essLoss } from '../../src/train/losses.js';
-import { checkConfig } from '../../src/train/config.js';
+import { checkConfig, loadConfig } from '../../src/train/config.js';
 import { generatorLoss, drawDistill } from '../../src/train/steps.js';
 import { tinyNets } from './tiny-nets.js';
 
@@ -83,4 +83,16 @@ test('config: clip.file is validated and resolved; one ESS encoder at a time', (
   assert.throws(() => checkConfig('distill', { ...base, clip: { file: 'a.pt' }, encoder: 'e.safetensors' }), /clip: give one ESS encoder/);
   assert.throws(() => checkConfig('distill', { ...base, clip: { file: 'a.pt', heads: 0 } }), /clip\.heads/);
   assert.throws(() => checkConfig('distill', { ...base, clip: { path: 'a.pt' } }), /clip/);
+  // --clip FILE replaces the config's stand-in encoder; relative to the working folder
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'clip-cfg-'));
+  try {
+    const f = path.join(tmp, 'd.json');
+    fs.writeFileSync(f, JSON.stringify({ ...base, kind: 'distill', encoder: 'e.safetensors' }));
+    assert.equal(loadConfig('distill', f).encoder, path.join(tmp, 'e.safetensors'));
+    const o = loadConfig('distill', f, { clip: 'ViT-B-16.pt' });
+    assert.equal(o.encoder, undefined);
+    assert.equal(o.clip!.file, path.resolve('ViT-B-16.pt'));
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
