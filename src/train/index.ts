@@ -7,5 +7,4 @@ export { TrainAbortedError, type TrainOptions, type TrainProgress, type TrainRes
 export { haarDwt, haarIdwt, haarDetails, hfpLoss, hfEnergy } from './haar.js';
 export { essLoss, hingeD, hingeG, type ImageEncoder } from './losses.js';
 export { StandInEncoder } from './encoder.js';
-export { psnrY, ssimY } from './metrics.js';
 export { sampleSR } from './sample.js';
