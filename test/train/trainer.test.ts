@@ -43,7 +43,7 @@ test('configs are checked before any work: the key and the allowed values are na
   assert.throws(() => checkConfig('teacher', { ...teacherCfg('x', 'y'), data: { crop: 16, batch: 2 } }), /exactly one of data.hr/);
   assert.throws(() => checkConfig('teacher', { ...teacherCfg('x', 'y'), space: 'latent' }), /vq: space "latent" needs vq/);
   assert.throws(() => checkConfig('distill', { ...base('x', 'y'), teacher: 't', losses: { distill: 0 } }), /at least one loss weight/);
-  assert.throws(() => checkConfig('distill', { ...base('x', 'y'), teacher: 't', losses: { ess: 1 } }), /encoder: losses.ess > 0 needs clip.file (CLIP weights) or encoder/);
+  assert.throws(() => checkConfig('distill', { ...base('x', 'y'), teacher: 't', losses: { ess: 1 } }), /encoder: losses.ess > 0 needs clip\.file \(CLIP weights\) or encoder/);
   assert.throws(() => checkConfig('distill', { ...base('x', 'y'), teacher: 't', losses: { hfp: 1 }, hfp: { distance: 'l2' } }), /hfp.distance: must be one of "l1", "charbonnier"/);
   const f = path.join(tmp, 'bad.yaml');
   fs.writeFileSync(f, 'kind: teacher\nspace: [\n');
