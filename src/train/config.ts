@@ -112,8 +112,8 @@ export const distillSchema = z.strictObject({
   teacher: z.string().min(1),
   /** The stand-in encoder for ESS (train-encoder's out/encoder.safetensors). */
   encoder: z.string().min(1).optional(),
-  /** CLIP weights for ESS instead of the stand-in (OpenAI .pt, Hugging Face or open_clip); heads: the image tower's attention heads when its width is not a multiple of 64. */
-  clip: z.strictObject({ file: z.string().min(1), heads: posInt.optional() }).optional(),
+  /** CLIP weights for ESS instead of the stand-in (OpenAI .pt, Hugging Face or open_clip); patch: β_patch of the patch-token term (ViT, default 0); heads: the image tower's attention heads when its width is not a multiple of 64. */
+  clip: z.strictObject({ file: z.string().min(1), heads: posInt.optional(), patch: nonNeg.default(0) }).optional(),
   losses: weights,
   hfp: z.strictObject({
     levels: z.number().int().min(1).max(4).default(1),

@@ -45,7 +45,7 @@ export async function distill(cfg: DistillConfig, o: TrainOptions = {}): Promise
   let encoder: StandInEncoder | undefined;
   let clip: ClipImageEncoder | undefined;
   try {
-    if (cfg.losses.ess > 0 && cfg.clip) clip = loadClipEncoder(cfg.clip.file, { bf16: cfg.dtype === 'bf16', ...(cfg.clip.heads ? { visionHeads: cfg.clip.heads } : {}) });
+    if (cfg.losses.ess > 0 && cfg.clip) clip = loadClipEncoder(cfg.clip.file, { bf16: cfg.dtype === 'bf16', patchWeight: cfg.clip.patch, ...(cfg.clip.heads ? { visionHeads: cfg.clip.heads } : {}) });
     else if (cfg.losses.ess > 0) encoder = loadEncoder(cfg.encoder!);
   } catch (e) {
     teacher.dispose(); vq?.dispose(); student.dispose();

@@ -6,7 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../../src/engine/index.js';
-import { loadClipEncoder } from '../../src/train/clip-encoder.js';
+import { ClipImageEncoder, loadClipEncoder } from '../../src/train/clip-encoder.js';
+import { encodeImage, imageTokens } from '../../src/models/clip/index.js';
 import { essLoss } from '../../src/train/losses.js';
 import { checkConfig, loadConfig } from '../../src/train/config.js';
 import { generatorLoss, drawDistill } from '../../src/train/steps.js';
@@ -57,6 +58,30 @@ test('CLIP ESS: a distill step gives the student gradient and CLIP none; L_ESS(x
   }
 });
 
+test('CLIP ESS patch term: L_global + β_patch · mean_tokens (1 − cos) of projected patch tokens; 0 for x vs x', () => {
+  const clip = loadClipEncoder(fixture('tiny-vit.pt'), { visionHeads: 2, patchWeight: 0.7 });
+  try {
+    assert.equal(clip.patchWeight, 0.7);
+    torch.scope(() => torch.noGrad(() => {
+      const g = new torch.Generator(8);
+      const x = torch.rand([2, 3, 20, 20], { generator: g }).mul(2).sub(1);
+      const y = torch.rand([2, 3, 20, 20], { generator: g }).mul(2).sub(1);
+      close(essLoss(clip, x, x).item(), 0, 1e-5);
+      const x01 = x.mul(0.5).add(0.5), y01 = y.mul(0.5).add(0.5);
+      const o = { preprocess: 'squash' as const };
+      const lg = torch.rsub(torch.cosineSimilarity(encodeImage(clip.model, x01, o), encodeImage(clip.model, y01, o), 1), 1).mean().item();
+      const lp = torch.rsub(torch.cosineSimilarity(imageTokens(clip.model, x01, { ...o, project: true }), imageTokens(clip.model, y01, { ...o, project: true }), 2), 1).mean().item();
+      assert.ok(lp > 1e-4);
+      close(essLoss(clip, x, y).item(), lg + 0.7 * lp, 1e-5);
+      const plain = new ClipImageEncoder(clip.model);
+      close(essLoss(plain, x, y).item(), lg, 1e-5);
+    }));
+    assert.throws(() => new ClipImageEncoder(clip.model, -1), /patch weight must be a number ≥ 0/);
+  } finally {
+    clip.dispose();
+  }
+});
+
 test('CLIP ESS: a missing or wrong file gives one line naming it and where OpenAI publishes it', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'clip-ess-'));
   try {
@@ -83,6 +108,8 @@ test('config: clip.file is validated and resolved; one ESS encoder at a time', (
   assert.throws(() => checkConfig('distill', { ...base, clip: { file: 'a.pt' }, encoder: 'e.safetensors' }), /clip: give one ESS encoder/);
   assert.throws(() => checkConfig('distill', { ...base, clip: { file: 'a.pt', heads: 0 } }), /clip\.heads/);
   assert.throws(() => checkConfig('distill', { ...base, clip: { path: 'a.pt' } }), /clip/);
+  assert.equal(c.clip!.patch, 0);
+  assert.throws(() => checkConfig('distill', { ...base, clip: { file: 'a.pt', patch: -1 } }), /clip\.patch/);
   // --clip FILE replaces the config's stand-in encoder; relative to the working folder
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'clip-cfg-'));
   try {
