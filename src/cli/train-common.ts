@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import { loadConfig, type TrainKind, type TrainConfig, type TrainOptions, type TrainResult, type TrainProgress } from '../train/index.js';
 import { UsageError } from './errors.js';
 
-export interface TrainCliOptions { config?: string; resume?: string; iterations?: string; out?: string; quiet?: boolean }
+export interface TrainCliOptions { config?: string; resume?: string; iterations?: string; out?: string; quiet?: boolean; clip?: string }
 
 function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return '?';
@@ -26,7 +26,7 @@ export async function runTrainCommand<K extends TrainKind>(kind: K, o: TrainCliO
     if (!Number.isSafeInteger(iterations) || iterations < 1) throw new UsageError(`--iterations must be a positive integer, got ${o.iterations}`);
   }
   const out = o.resume ?? o.out;
-  const cfg = loadConfig(kind, file, { iterations, out });
+  const cfg = loadConfig(kind, file, { iterations, out, ...(o.clip !== undefined ? { clip: o.clip } : {}) });
   const ac = new AbortController();
   const onSig = (): void => {
     if (ac.signal.aborted) return;

@@ -5,7 +5,7 @@ import { writeImage } from '../io/image/index.js';
 import type { UNetModelSwin } from '../models/unet/index.js';
 import type { TrainConfig, ValConfig } from './config.js';
 import { loadValSet, type ValItem } from './data.js';
-import { psnrY, ssimY } from './metrics.js';
+import { ImageMetrics } from './val-metrics.js';
 import { previewGrid, sampleSR, type SampleMode } from './sample.js';
 import type { TrainSpace } from './space.js';
 
@@ -28,18 +28,19 @@ export class Validator {
   }
 
   /**
-   * PSNR/SSIM (Y) of `net` over the set; a preview grid of the first `preview` images
+   * PSNR/SSIM (Y of YCbCr, the registry's psnr and ssim) of `net` over the set; a preview grid of the first `preview` images
    * (LR, [reference], output, HR) when a file is given.
    */
   async run(space: TrainSpace, net: UNetModelSwin, mode: SampleMode, previewFile: string | null, reference?: { net: UNetModelSwin; mode: SampleMode }): Promise<Record<string, number>> {
     let psnr = 0, ssim = 0;
     const rows: Tensor[][] = [];
+    const metrics = new ImageMetrics(['psnr', 'ssim']);
     try {
       for (const [i, it] of this.items.entries()) {
         torch.scope(() => {
           const sr = sampleSR(space, net, it.lq, mode, this.cfg.seed + i);
-          psnr += psnrY(sr, it.hr).item();
-          ssim += ssimY(sr, it.hr).item();
+          psnr += metrics.score('psnr', sr, it.hr)!;
+          ssim += metrics.score('ssim', sr, it.hr)!;
           if (previewFile && i < this.cfg.preview) {
             const cols = [it.lq];
             if (reference) cols.push(sampleSR(space, reference.net, it.lq, reference.mode, this.cfg.seed + i));
@@ -54,6 +55,7 @@ export class Validator {
       }
     } finally {
       for (const t of rows.flat()) t.dispose();
+      metrics.dispose();
     }
     const n = this.items.length;
     return { psnr_y: psnr / n, ssim_y: ssim / n };

@@ -112,6 +112,8 @@ export const distillSchema = z.strictObject({
   teacher: z.string().min(1),
   /** The stand-in encoder for ESS (train-encoder's out/encoder.safetensors). */
   encoder: z.string().min(1).optional(),
+  /** CLIP weights for ESS instead of the stand-in (OpenAI .pt, Hugging Face or open_clip); patch: β_patch of the patch-token term (ViT, default 0); heads: the image tower's attention heads when its width is not a multiple of 64. */
+  clip: z.strictObject({ file: z.string().min(1), heads: posInt.optional(), patch: nonNeg.default(0) }).optional(),
   losses: weights,
   hfp: z.strictObject({
     levels: z.number().int().min(1).max(4).default(1),
@@ -124,7 +126,8 @@ export const distillSchema = z.strictObject({
   optim,
   discOptim: optim.optional(),
   ema: prob01.default(0.999),
-}).refine((c) => !(c.losses.ess > 0) || c.encoder !== undefined, { message: 'losses.ess > 0 needs encoder (train one with vpdsr train-encoder)', path: ['encoder'] })
+}).refine((c) => !(c.losses.ess > 0) || c.encoder !== undefined || c.clip !== undefined, { message: 'losses.ess > 0 needs clip.file (CLIP weights) or encoder (train one with vpdsr train-encoder)', path: ['encoder'] })
+  .refine((c) => c.encoder === undefined || c.clip === undefined, { message: 'give one ESS encoder: clip or encoder, not both', path: ['clip'] })
   .refine((c) => Object.values(c.losses).some((v) => v > 0), { message: 'at least one loss weight must be positive', path: ['losses'] });
 
 export const encoderSchema = z.strictObject({
@@ -184,13 +187,14 @@ function resolvePaths<T extends TrainConfig>(c: T, base: string): T {
     if (out.kind === 'distill') {
       out.teacher = abs(out.teacher);
       if (out.encoder) out.encoder = abs(out.encoder);
+      if (out.clip) out.clip.file = abs(out.clip.file);
     }
   }
   return out as T;
 }
 
 /** Reads FILE (.yaml, .yml or .json) and validates it for a command. */
-export function loadConfig<K extends TrainKind>(kind: K, file: string, overrides: { iterations?: number; out?: string } = {}): Extract<TrainConfig, { kind: K }> {
+export function loadConfig<K extends TrainKind>(kind: K, file: string, overrides: { iterations?: number; out?: string; clip?: string } = {}): Extract<TrainConfig, { kind: K }> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -207,6 +211,12 @@ export function loadConfig<K extends TrainKind>(kind: K, file: string, overrides
     const r = raw as Record<string, unknown>;
     if (overrides.iterations !== undefined) r.iterations = overrides.iterations;
     if (overrides.out !== undefined) r.out = overrides.out;
+    // --clip FILE: CLIP as the ESS encoder in place of any stand-in the file names.
+    if (overrides.clip !== undefined && kind === 'distill') {
+      const prev = r.clip !== null && typeof r.clip === 'object' && !Array.isArray(r.clip) ? r.clip : {};
+      r.clip = { ...prev, file: path.resolve(overrides.clip) };
+      delete r.encoder;
+    }
   }
   const c = checkConfig(kind, raw, file, path.dirname(path.resolve(file)));
   // A command-line --out is relative to the working folder, not to the config file.

@@ -19,6 +19,7 @@ import { unetEma } from './teacher.js';
 import { loadEncoder } from './encoder-train.js';
 import { writeTrainedModel } from './model-out.js';
 import type { StandInEncoder } from './encoder.js';
+import { ClipImageEncoder, loadClipEncoder } from './clip-encoder.js';
 
 export async function distill(cfg: DistillConfig, o: TrainOptions = {}): Promise<TrainResult> {
   setupRun(cfg);
@@ -42,14 +43,21 @@ export async function distill(cfg: DistillConfig, o: TrainOptions = {}): Promise
   teacher.requiresGrad_(false).eval();
   vq?.requiresGrad_(false).eval();
   let encoder: StandInEncoder | undefined;
-  if (cfg.losses.ess > 0) encoder = loadEncoder(cfg.encoder!);
+  let clip: ClipImageEncoder | undefined;
+  try {
+    if (cfg.losses.ess > 0 && cfg.clip) clip = loadClipEncoder(cfg.clip.file, { bf16: cfg.dtype === 'bf16', patchWeight: cfg.clip.patch, ...(cfg.clip.heads ? { visionHeads: cfg.clip.heads } : {}) });
+    else if (cfg.losses.ess > 0) encoder = loadEncoder(cfg.encoder!);
+  } catch (e) {
+    teacher.dispose(); vq?.dispose(); student.dispose();
+    throw new ConfigError((e as Error).message);
+  }
   // bf16: the frozen networks compute in bf16; the student, its gradients and the heads stay f32.
   if (cfg.dtype === 'bf16') {
     teacher.to({ dtype: 'bfloat16' });
     vq?.to({ dtype: 'bfloat16' });
     encoder?.to({ dtype: 'bfloat16' });
   }
-  const encoderNet = encoder ? { embed: (x: Tensor) => torch.scope(() => { const e = encoder!.embed(cfg.dtype === 'bf16' ? x.to({ dtype: 'bfloat16' }) : x); return e.float(); }) } : undefined;
+  const encoderNet = clip ?? (encoder ? { embed: (x: Tensor) => torch.scope(() => { const e = encoder!.embed(cfg.dtype === 'bf16' ? x.to({ dtype: 'bfloat16' }) : x); return e.float(); }) } : undefined);
   const heads = cfg.losses.adv > 0 ? new DiscriminatorHeads(teacher, cfg.heads) : undefined;
   const nets: DistillNets = { space, student, teacher, encoder: encoderNet, heads };
   const opts: DistillOptions = { weights: cfg.losses, hfp: cfg.hfp };
@@ -130,7 +138,7 @@ export async function distill(cfg: DistillConfig, o: TrainOptions = {}): Promise
       validator?.dispose();
       opt.opt.dispose(); dopt?.opt.dispose();
       ema.dispose();
-      student.dispose(); evalNet.dispose(); teacher.dispose(); vq?.dispose(); encoder?.dispose(); heads?.dispose();
+      student.dispose(); evalNet.dispose(); teacher.dispose(); vq?.dispose(); encoder?.dispose(); clip?.dispose(); heads?.dispose();
     },
   };
   try {

@@ -7,5 +7,6 @@ export { TrainAbortedError, type TrainOptions, type TrainProgress, type TrainRes
 export { haarDwt, haarIdwt, haarDetails, hfpLoss, hfEnergy } from './haar.js';
 export { essLoss, hingeD, hingeG, type ImageEncoder } from './losses.js';
 export { StandInEncoder } from './encoder.js';
-export { psnrY, ssimY } from './metrics.js';
+export { ClipImageEncoder, loadClipEncoder } from './clip-encoder.js';
+export { ImageMetrics } from './val-metrics.js';
 export { sampleSR } from './sample.js';

@@ -10,17 +10,31 @@ import { LossInputError } from './haar.js';
  */
 export interface ImageEncoder {
   embed(x01: Tensor): Tensor;
+  /** The patch term's weight β_patch (absent or 0: global embedding only). */
+  readonly patchWeight?: number;
+  /** Embedding [B, D] and patch tokens [B, N, D] of one forward (needed when patchWeight > 0). */
+  embedTokens?(x01: Tensor): { embedding: Tensor; tokens: Tensor };
 }
 
 /**
- * L_ESS = mean_batch (1 − cos(g(x̂), g(x))): x̂, x in [−1, 1]; the target's embedding carries no
- * gradient. In [0, 2]; 0 for identical images.
+ * L_ESS = mean_batch (1 − cos(g(x̂), g(x))) [+ β_patch · mean_tokens (1 − cos(p_i(x̂), p_i(x)))]:
+ * x̂, x in [−1, 1]; the target's side carries no gradient. In [0, 2(1 + β)]; 0 for identical images.
  */
 export function essLoss(encoder: ImageEncoder, pred: Tensor, target: Tensor): Tensor {
   for (const [n, t] of [['prediction', pred], ['target', target]] as const) {
     if (!(t instanceof Tensor) || t.isDisposed || t.ndim !== 4 || t.size(1) !== 3) throw new LossInputError(`essLoss: ${n} must be a live [B, 3, H, W] tensor`);
   }
   if (pred.size(0) !== target.size(0)) throw new LossInputError(`essLoss: batch sizes differ (${pred.size(0)} and ${target.size(0)})`);
+  const beta = encoder.patchWeight ?? 0;
+  if (beta > 0 && encoder.embedTokens) {
+    const et = encoder.embedTokens.bind(encoder);
+    return torch.scope(() => {
+      const p = et(pred.mul(0.5).add(0.5));
+      const t = torch.noGrad(() => et(target.mul(0.5).add(0.5)));
+      const patch = torch.rsub(torch.cosineSimilarity(p.tokens, t.tokens, 2, 1e-8), 1).mean();
+      return essFromEmbeddings(p.embedding, t.embedding).add(patch.mul(beta));
+    });
+  }
   return torch.scope(() => {
     const gp = encoder.embed(pred.mul(0.5).add(0.5));
     const gt = torch.noGrad(() => encoder.embed(target.mul(0.5).add(0.5)));

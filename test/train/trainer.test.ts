@@ -12,6 +12,8 @@ import { loadUpscaler } from '../../src/models/index.js';
 import { checkConfig, loadConfig, trainTeacher, distill, trainEncoder, ConfigError } from '../../src/train/index.js';
 import { TINY_UNET, TINY_SCHEDULE } from './tiny-nets.js';
 
+// ESS with CLIP in the latent run: the clip tests' tiny random ViT (test/fixtures/clip).
+const tinyClipFile = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..', 'test', 'fixtures', 'clip', 'tiny-vit.pt');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vpdsr-train-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -43,7 +45,7 @@ test('configs are checked before any work: the key and the allowed values are na
   assert.throws(() => checkConfig('teacher', { ...teacherCfg('x', 'y'), data: { crop: 16, batch: 2 } }), /exactly one of data.hr/);
   assert.throws(() => checkConfig('teacher', { ...teacherCfg('x', 'y'), space: 'latent' }), /vq: space "latent" needs vq/);
   assert.throws(() => checkConfig('distill', { ...base('x', 'y'), teacher: 't', losses: { distill: 0 } }), /at least one loss weight/);
-  assert.throws(() => checkConfig('distill', { ...base('x', 'y'), teacher: 't', losses: { ess: 1 } }), /encoder: losses.ess > 0 needs encoder/);
+  assert.throws(() => checkConfig('distill', { ...base('x', 'y'), teacher: 't', losses: { ess: 1 } }), /encoder: losses.ess > 0 needs clip\.file \(CLIP weights\) or encoder/);
   assert.throws(() => checkConfig('distill', { ...base('x', 'y'), teacher: 't', losses: { hfp: 1 }, hfp: { distance: 'l2' } }), /hfp.distance: must be one of "l1", "charbonnier"/);
   const f = path.join(tmp, 'bad.yaml');
   fs.writeFileSync(f, 'kind: teacher\nspace: [\n');
@@ -144,8 +146,10 @@ test('latent space (VQ-f4 from a model folder) and LR/HR pairs: teacher, student
   const json = JSON.parse(fs.readFileSync(path.join(t.artifact!, 'model.json'), 'utf8')) as { kind: string; autoencoder: { kind: string } };
   assert.equal(json.kind, 'diffusion-sr');
   assert.equal(json.autoencoder.kind, 'vq-f4');
-  const s = await distill(checkConfig('distill', { ...base(path.join(tmp, 'ls'), ''), iterations: 2, teacher: t.artifact, losses: { distill: 1, hfp: 1, adv: 0.02, inverse: 1, gt: 1 }, heads: { width: 8, groups: 4 }, data }));
-  for (const k of ['distill', 'hfp', 'adv', 'inverse', 'gt', 'd']) assert.ok(Number.isFinite(s.lastTerms[k]!), k);
+  const s = await distill(checkConfig('distill', { ...base(path.join(tmp, 'ls'), ''), iterations: 2, teacher: t.artifact, losses: { distill: 1, ess: 1, hfp: 1, adv: 0.02, inverse: 1, gt: 1 }, clip: { file: tinyClipFile, heads: 2 }, heads: { width: 8, groups: 4 }, data }));
+  await assert.rejects(distill(checkConfig('distill', { ...base(path.join(tmp, 'lc'), ''), iterations: 2, teacher: t.artifact, losses: { distill: 1, ess: 1 }, clip: { file: path.join(tmp, 'ViT-B-16.pt') }, data })),
+    (e: Error) => e instanceof ConfigError && /^clip\.file: .*ViT-B-16\.pt not found; OpenAI publishes ViT-B-16\.pt at https:/.test(e.message));
+  for (const k of ['distill', 'ess', 'hfp', 'adv', 'inverse', 'gt', 'd']) assert.ok(Number.isFinite(s.lastTerms[k]!), k);
   const up = loadUpscaler({ model: s.artifact! });
   try {
     torch.scope(() => assert.deepEqual(up.upscale(torch.rand([1, 3, 8, 8], { generator: new torch.Generator(3) }), { tile: 0 }).shape, [1, 3, 32, 32]));
