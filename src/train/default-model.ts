@@ -19,7 +19,7 @@ import { checkConfig, ConfigError } from './config.js';
 import { trainEncoder, ENCODER_FILE } from './encoder-train.js';
 import { trainTeacher } from './teacher.js';
 import { distill } from './distill.js';
-import { psnrY, ssimY } from './metrics.js';
+import { ImageMetrics } from './val-metrics.js';
 import { phase, type ExperimentOptions } from './experiment.js';
 
 const section = z.record(z.string(), z.unknown());
@@ -95,34 +95,38 @@ export interface EvalRow { method: string; images: number; psnr_y: number; ssim_
 async function evaluateSet(methods: { name: string; model: string }[], lrDir: string, hrDir: string, outDir: string, seed: number, max: number, log?: (l: string) => void): Promise<EvalRow[]> {
   const names = (await listImages(lrDir)).slice(0, max);
   const rows: EvalRow[] = [];
-  for (const m of methods) {
-    const dir = path.join(outDir, m.name);
-    fs.mkdirSync(dir, { recursive: true });
-    const up = loadUpscaler({ model: m.model, onWarning: () => {} });
-    let psnr = 0, ssim = 0, secs = 0;
-    try {
-      for (const n of names) {
-        const lr = await readRgb8(path.join(lrDir, n));
-        const hr = await readRgb8(path.join(hrDir, n));
-        try {
-          const t0 = performance.now();
-          const sr = torch.keep(torch.scope(() => up.upscale(lr.unsqueeze(0), { seed, tile: 0 }).mul(255).round().div(255)));
-          secs += (performance.now() - t0) / 1000;
+  // The registry's psnr / ssim (pyiqa's Y of YCbCr), the same numbers `vpdsr eval` prints.
+  const metrics = new ImageMetrics(['psnr', 'ssim']);
+  try {
+    for (const m of methods) {
+      const dir = path.join(outDir, m.name);
+      fs.mkdirSync(dir, { recursive: true });
+      const up = loadUpscaler({ model: m.model, onWarning: () => {} });
+      let psnr = 0, ssim = 0, secs = 0;
+      try {
+        for (const n of names) {
+          const lr = await readRgb8(path.join(lrDir, n));
+          const hr = await readRgb8(path.join(hrDir, n));
           try {
-            await writeImage(path.join(dir, n.replace(/\.[^.]+$/, '.png')), sr.squeeze(0), { overwrite: true });
-            torch.scope(() => {
-              const h = hr.unsqueeze(0).narrow(2, 0, sr.size(2)).narrow(3, 0, sr.size(3));
-              psnr += psnrY(sr, h).item();
-              ssim += ssimY(sr, h).item();
-            });
-          } finally { sr.dispose(); }
-        } finally { lr.dispose(); hr.dispose(); }
-      }
-    } finally { up.dispose(); }
-    const row = { method: m.name, images: names.length, psnr_y: psnr / names.length, ssim_y: ssim / names.length, seconds_per_image: secs / names.length };
-    log?.(`eval ${m.name}: PSNR-Y ${row.psnr_y.toFixed(3)} SSIM-Y ${row.ssim_y.toFixed(4)} ${row.seconds_per_image.toFixed(3)} s/image`);
-    rows.push(row);
-  }
+            const t0 = performance.now();
+            const sr = torch.keep(torch.scope(() => up.upscale(lr.unsqueeze(0), { seed, tile: 0 }).mul(255).round().div(255)));
+            secs += (performance.now() - t0) / 1000;
+            try {
+              await writeImage(path.join(dir, n.replace(/\.[^.]+$/, '.png')), sr.squeeze(0), { overwrite: true });
+              torch.scope(() => {
+                const h = hr.unsqueeze(0).narrow(2, 0, sr.size(2)).narrow(3, 0, sr.size(3));
+                psnr += metrics.score('psnr', sr, h)!;
+                ssim += metrics.score('ssim', sr, h)!;
+              });
+            } finally { sr.dispose(); }
+          } finally { lr.dispose(); hr.dispose(); }
+        }
+      } finally { up.dispose(); }
+      const row = { method: m.name, images: names.length, psnr_y: psnr / names.length, ssim_y: ssim / names.length, seconds_per_image: secs / names.length };
+      log?.(`eval ${m.name}: PSNR-Y ${row.psnr_y.toFixed(3)} SSIM-Y ${row.ssim_y.toFixed(4)} ${row.seconds_per_image.toFixed(3)} s/image`);
+      rows.push(row);
+    }
+  } finally { metrics.dispose(); }
   return rows;
 }
 
