@@ -1,5 +1,5 @@
 // Data-parallel training through the commands: `vpdsr train-teacher --nproc 2` (Gloo over loopback)
-// reaches the weights one process reaches on the same global batch; only rank 0 writes; a resume
+// and `vpdsr distill --nproc 2` reach the weights one process reaches on the same global batch; only rank 0 writes; a resume
 // with another world size and a batch the ranks cannot split are refused in one line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,7 +55,7 @@ function config(name: string, p: { hr: string; lr: string }, batch: number, seed
   return file;
 }
 
-test('train-teacher --nproc 2 equals one process on the same global batch; rank 0 alone writes', { skip: !backends().gloo && 'this build has no Gloo' }, async () => {
+test('train-teacher --nproc 2 equals one process on the same global batch; rank 0 alone writes', { skip: !backends().gloo && 'this build has no Gloo' }, async (t) => {
   const p = await pairs();
   const one = await vpdsr(['train-teacher', '--config', config('one', p, 2), '-q']);
   assert.equal(one.code, 0, one.stderr);
@@ -67,7 +67,7 @@ test('train-teacher --nproc 2 equals one process on the same global batch; rank 
     const a = loadSafetensors(path.join(tmp, x, 'checkpoints', 'last.safetensors'));
     const b = loadSafetensors(path.join(tmp, y, 'checkpoints', 'last.safetensors'));
     try {
-      const keys = [...a.keys()].filter((k) => /^(model|ema)\./.test(k));
+      const keys = [...a.keys()].filter((k) => /^(model|ema|disc)\./.test(k));
       assert.ok(keys.length > 10);
       let worst = 0;
       for (const k of keys) torch.scope(() => { worst = Math.max(worst, a.get(k)!.sub(b.get(k)!).abs().max().item()); });
@@ -78,6 +78,7 @@ test('train-teacher --nproc 2 equals one process on the same global batch; rank 
   };
   const same = diff('one', 'two');
   assert.ok(same < 1e-4, `max |diff| ${same}`);
+  t.diagnostic(`train-teacher: 1 vs 2 processes, max |diff| ${same}`);
   // The control: other draws (another seed) do differ at the scale the tolerance guards.
   const other = await vpdsr(['train-teacher', '--config', config('other', p, 2, 4), '-q']);
   assert.equal(other.code, 0, other.stderr);
@@ -93,6 +94,24 @@ test('train-teacher --nproc 2 equals one process on the same global batch; rank 
   assert.notEqual(re.code, 0);
   assert.match(re.stderr, /trained with WORLD_SIZE 2; resume it with the same number of processes, not 1/);
   assert.ok(!re.stderr.includes('    at '), re.stderr);
+
+  // distill: the student's and the discriminator heads' gradients averaged, the draws sliced.
+  const dcfg = (name: string): string => {
+    const file = path.join(tmp, `${name}.json`);
+    fs.writeFileSync(file, JSON.stringify({
+      kind: 'distill', out: path.join(tmp, name), seed: 3, iterations: 2, threads: 1, log: { every: 1 },
+      data: { pairs: p, crop: 16, batch: 2, workers: 0 }, optim: { lr: 1e-3, warmup: 1 },
+      teacher: path.join(tmp, 'one', 'model'), losses: { distill: 1, adv: 0.02 }, heads: { width: 8, groups: 4 },
+    }));
+    return file;
+  };
+  const d1 = await vpdsr(['distill', '--config', dcfg('d1'), '-q']);
+  assert.equal(d1.code, 0, d1.stderr);
+  const d2 = await vpdsr(['distill', '--config', dcfg('d2'), '--nproc', '2', '-q']);
+  assert.equal(d2.code, 0, d2.stderr);
+  const dd = diff('d1', 'd2');
+  assert.ok(dd < 1e-4, `distill max |diff| ${dd}`);
+  t.diagnostic(`distill: 1 vs 2 processes, max |diff| ${dd}`);
 
   // A global batch the ranks cannot split equally.
   const odd = await vpdsr(['train-teacher', '--config', config('odd', p, 3), '--nproc', '2', '-q']);
