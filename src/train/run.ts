@@ -33,7 +33,7 @@ export interface TrainResult {
   out: string;
   step: number;
   aborted: boolean;
-  /** The model folder / encoder file written at the end (absent when aborted). */
+  /** The model folder / encoder file written at the end (absent when aborted, and on ranks other than 0). */
   artifact?: string;
   lastTerms: Record<string, number>;
   lastVal?: Record<string, number>;
