@@ -1,14 +1,16 @@
 // Distributed bench: the all-reduce bandwidth vpdsr's Gloo process group reaches over loopback,
 // beside torch.distributed with Gloo doing the same all-reduce (bench/distributed/torch_allreduce.py,
 // Debian's python3-torch) in the same run; and the time of a data-parallel training step with
-// 1 process × 2 threads, 1 process × 1 thread and 2 processes × 1 thread at the same global batch.
+// 1 process × 2 threads, 1 process × 1 thread and 2 processes × 1 thread at the same global batch;
+// and the step time of `vpdsr distill` with 1 process × 2 threads and `--nproc 2` × 1 thread.
 // Prints JSON lines; compare figures only within one run.
 //
 //   npm run bench:dist
 //   node dist/bench/distributed/run.js --sizes 262144,4194304,33554432 --seconds 1.5 --steps 12
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { writeImage } from '../../src/io/image/index.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../../src/engine/index.js';
@@ -91,6 +93,64 @@ async function stepWorker(): Promise<void> {
   await pg?.destroy();
 }
 
+// ---- the distillation command -------------------------------------------------------------------
+
+const vpdsrBin = path.join(path.dirname(self), '../../../bin/vpdsr.js');
+
+function vpdsr(cmd: string[]): void {
+  const r = spawnSync(process.execPath, [vpdsrBin, ...cmd, '-q'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`vpdsr ${cmd.join(' ')} failed`);
+}
+
+/** Median seconds between consecutive train records of a run's log, the first two steps left out. */
+function stepSeconds(out: string): number {
+  const t = readFileSync(path.join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; time: number })
+    .filter((r) => r.type === 'train').map((r) => r.time);
+  const d = t.slice(3).map((x, i) => x - t[i + 2]!).sort((a, b) => a - b);
+  return d[d.length >> 1]!;
+}
+
+/**
+ * `vpdsr distill` (distil + adversarial terms, discriminator heads) on a small pixel-space UNet at
+ * a global batch of 4: 1 process × 2 threads against `--nproc 2` with 1 thread each.
+ */
+async function distillBench(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vpdsr-bench-dist-'));
+  try {
+    const hr = path.join(dir, 'hr'), lr = path.join(dir, 'lr');
+    mkdirSync(hr); mkdirSync(lr);
+    for (let i = 0; i < 8; i++) {
+      const [h, l] = torch.scope(() => {
+        const h = torch.rand([1, 3, 32, 32], { generator: new torch.Generator(i) });
+        return [torch.keep(h.squeeze(0)), torch.keep(torch.avgPool2d(h, 4, { stride: 4 }).squeeze(0))];
+      });
+      await writeImage(path.join(hr, `p${i}.png`), h!); await writeImage(path.join(lr, `p${i}.png`), l!);
+      h!.dispose(); l!.dispose();
+    }
+    const unet = { image_size: 32, in_channels: 3, model_channels: 32, out_channels: 3, num_res_blocks: [1, 1, 1], attention_resolutions: [],
+      channel_mult: [1, 2, 2], lq_size: 32, norm_groups: 8, middle_attention: false, use_scale_shift_norm: true };
+    const schedule = { steps: 4, kappa: 2.0, power: 0.3, minNoiseLevel: 0.2, etasEnd: 0.99, etasStart: 'journal' };
+    const common = { seed: 1, log: { every: 1 }, data: { pairs: { hr, lr }, crop: 32, batch: 4, workers: 0 }, optim: { lr: 1e-4, warmup: 1 } };
+    const write = (name: string, o: Record<string, unknown>): string => {
+      const f = path.join(dir, `${name}.json`);
+      writeFileSync(f, JSON.stringify({ ...common, out: path.join(dir, name), ...o }));
+      return f;
+    };
+    vpdsr(['train-teacher', '--config', write('teacher', { kind: 'teacher', iterations: 1, threads: 2, space: 'pixel', schedule, unet })]);
+    const distillCfg = (name: string, threads: number): string => write(name, {
+      kind: 'distill', iterations: STEPS + 3, threads, teacher: path.join(dir, 'teacher', 'model'), losses: { distill: 1, adv: 0.02 }, heads: { width: 16, groups: 8 },
+    });
+    const runs: [string, number, string[]][] = [['p1t2', 2, []], ['p2t1', 1, ['--nproc', '2']]];
+    for (const [name, threads, extra] of runs) {
+      vpdsr(['distill', '--config', distillCfg(name, threads), ...extra]);
+      out({ bench: 'distill_step', model: 'pixel UNet 32-64-64 @32x32, T=4, distill+adv', globalBatch: 4, procs: extra.length ? 2 : 1, threadsPerProc: threads,
+        steps: STEPS, median_ms: stepSeconds(path.join(dir, name)) * 1000, loadavg: loadavg() });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---- driver ----------------------------------------------------------------------------------------
 
 function runPython(port: number): Promise<void> {
@@ -119,6 +179,7 @@ async function main(): Promise<void> {
     if (r.status !== 0) throw new Error(`step bench with ${threads} threads failed`);
   }
   await launchLocal({ nproc: 2, argv: [process.execPath, self, ...args], threadsPerProc: 1, env: { VPDSR_BENCH_DIST: 'step' } });
+  await distillBench();
   out({ bench: 'env', loadavg_end: loadavg() });
 }
 

@@ -3,8 +3,9 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { loadConfig, type TrainKind, type TrainConfig, type TrainOptions, type TrainResult, type TrainProgress } from '../train/index.js';
 import { UsageError } from './errors.js';
+import { launchIfRequested } from './launch.js';
 
-export interface TrainCliOptions { config?: string; resume?: string; iterations?: string; out?: string; quiet?: boolean; clip?: string }
+export interface TrainCliOptions { config?: string; resume?: string; iterations?: string; out?: string; quiet?: boolean; clip?: string; nproc?: string }
 
 function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return '?';
@@ -27,6 +28,10 @@ export async function runTrainCommand<K extends TrainKind>(kind: K, o: TrainCliO
   }
   const out = o.resume ?? o.out;
   const cfg = loadConfig(kind, file, { iterations, out, ...(o.clip !== undefined ? { clip: o.clip } : {}) });
+  // --nproc N: this process starts the N workers (each runs this command) and waits for them.
+  if (await launchIfRequested(o.nproc)) return;
+  // Under a launcher only rank 0 reports.
+  if (process.env.WORLD_SIZE && process.env.RANK && process.env.RANK.trim() !== '0') o = { ...o, quiet: true };
   const ac = new AbortController();
   const onSig = (): void => {
     if (ac.signal.aborted) return;

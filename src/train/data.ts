@@ -8,6 +8,7 @@ import { listImages, listPairs, readRgb8 } from '../data/dataset.js';
 import { PRESETS, validatePreset, type DegradationPreset } from '../data/degradation/params.js';
 import type { DataConfig, ValConfig } from './config.js';
 import { ConfigError } from './config.js';
+import { localBatch, type TrainDist } from './parallel.js';
 
 export interface DataPosition { epoch: number; batch: number }
 
@@ -26,8 +27,10 @@ export class BatchStream {
 
   private constructor(private readonly loader: DataLoader, private pos: DataPosition) {}
 
-  static async open(d: DataConfig, seed: number, from: DataPosition = { epoch: 0, batch: 0 }): Promise<BatchStream> {
-    const opts = { batchSize: d.batch, seed, workers: d.workers, shuffle: true, dropLast: true };
+  /** With a process group, this rank's shard: data.batch / WORLD_SIZE images of each global batch. */
+  static async open(d: DataConfig, seed: number, from: DataPosition = { epoch: 0, batch: 0 }, dist: TrainDist | null = null): Promise<BatchStream> {
+    const shard = dist && dist.worldSize > 1 ? { rank: dist.rank, worldSize: dist.worldSize } : undefined;
+    const opts = { batchSize: localBatch(d.batch, dist), seed, workers: d.workers, shuffle: true, dropLast: true, ...(shard ? { shard } : {}) };
     const loader = d.hr !== undefined
       ? await DataLoader.hrFolder(d.hr, degradationPreset(d), opts)
       : await DataLoader.paired(d.pairs!.hr, d.pairs!.lr, { scale: 4, gtSize: d.crop, useHflip: true }, opts);

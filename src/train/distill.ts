@@ -14,7 +14,9 @@ import { section, putSection } from './checkpoint.js';
 import { makeOptimizer, saveOptimizer, loadOptimizer, runPhase, type Phase, type TrainOptions, type TrainResult } from './run.js';
 import { Validator, setupRun } from './common.js';
 import { spaceFor } from './space.js';
-import { drawDistill, generatorLoss, discriminatorLoss, type DistillNets, type DistillOptions } from './steps.js';
+import { drawDistill, generatorLoss, discriminatorLoss, type DistillDraws, type DistillNets, type DistillOptions, type GeneratorResult } from './steps.js';
+import { joinGroup } from './parallel.js';
+import { DataParallel } from '../engine/nn/parallel.js';
 import { unetEma } from './teacher.js';
 import { loadEncoder } from './encoder-train.js';
 import { writeTrainedModel } from './model-out.js';
@@ -67,38 +69,56 @@ export async function distill(cfg: DistillConfig, o: TrainOptions = {}): Promise
   const opt = makeOptimizer(student.parameters(), cfg.optim, cfg.iterations);
   const dopt = heads ? makeOptimizer(heads.parameters(), cfg.discOptim ?? cfg.optim, cfg.iterations) : null;
   const g = new torch.Generator(cfg.seed);
+  const dist = await joinGroup();
+  const dp = dist ? new DataParallel(dist.pg, student) : null;
+  const ddp = dist && heads ? new DataParallel(dist.pg, heads.parameters()) : null;
+  let synced = false;
   let data: BatchStream | null = null;
   let validator: Validator | null = null;
   let startPos = { epoch: 0, batch: 0 };
   const phase: Phase = {
     async step() {
-      if (!data) data = await BatchStream.open(cfg.data, cfg.seed, startPos);
+      if (!data) data = await BatchStream.open(cfg.data, cfg.seed, startPos, dist);
+      // Every rank starts from rank 0's weights (DDP's initial broadcast).
+      if (dp && !synced) { await dp.syncParameters(); await ddp?.syncParameters(); synced = true; }
       const { hr, lq } = await data.next();
+      let draws: DistillDraws | null = null;
+      let r: GeneratorResult | null = null;
       try {
-        return torch.scope(() => {
-          const draws = drawDistill(space, space.zShape(hr), g);
+        const terms: Record<string, number> = {};
+        draws = drawDistill(space, space.zShape(hr), g, dist);
+        r = torch.scope(() => {
           opt.opt.zeroGrad();
-          const r = generatorLoss(nets, opts, hr, lq, draws);
-          r.total.backward();
+          const res = generatorLoss(nets, opts, hr, lq, draws!);
+          res.total.backward();
+          terms.loss = res.total.item();
+          for (const [k, v] of Object.entries(res.terms)) terms[k] = v.item();
+          return { ...res, total: res.total.detach(), terms: {} };
+        });
+        // The gradients of the global batch: each rank's averaged over the ranks.
+        await dp?.reduceGradients();
+        torch.scope(() => {
           if (cfg.optim.gradClip > 0) clipGradNorm_(student.parameters(), cfg.optim.gradClip);
           opt.opt.step();
           opt.sched.step();
           ema.update(student);
-          const terms: Record<string, number> = { loss: r.total.item() };
-          for (const [k, v] of Object.entries(r.terms)) terms[k] = v.item();
-          if (dopt) {
-            // One discriminator update on the same batch and draws, the fake detached (§3.5).
-            dopt.opt.zeroGrad();
-            const ld = discriminatorLoss(nets, r, lq, draws);
-            ld.backward();
-            dopt.opt.step();
-            dopt.sched.step();
-            terms.d = ld.item();
-          }
-          return terms;
         });
+        if (dopt) {
+          // One discriminator update on the same batch and draws, the fake detached (§3.5).
+          torch.scope(() => {
+            dopt.opt.zeroGrad();
+            const ld = discriminatorLoss(nets, r!, lq, draws!);
+            ld.backward();
+            terms.d = ld.item();
+          });
+          await ddp?.reduceGradients();
+          torch.scope(() => { dopt.opt.step(); dopt.sched.step(); });
+        }
+        return terms;
       } finally {
         hr.dispose(); lq.dispose();
+        if (draws) { draws.noise.dispose(); draws.noiseD.dispose(); }
+        if (r) { r.total.dispose(); r.zHat.dispose(); r.zTeacher.dispose(); r.zY.dispose(); r.z0.dispose(); }
       }
     },
     saveState() {
@@ -133,6 +153,7 @@ export async function distill(cfg: DistillConfig, o: TrainOptions = {}): Promise
       writeTrainedModel(dir, { name: path.basename(cfg.out), schedule, unet: student, weights: ema.stateDict(), vq, oneStep: true, space: space.kind, note: `VPD-SR student distilled by vpdsr distill from ${path.basename(cfg.teacher)} for ${cfg.iterations} iterations (${on}; EMA ${cfg.ema})` });
       return dir;
     },
+    dist,
     async dispose() {
       await data?.close();
       validator?.dispose();

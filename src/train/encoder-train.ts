@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
+import { DataParallel } from '../engine/nn/parallel.js';
+import { joinGroup, localBatch, rankSlice } from './parallel.js';
 import { clipGradNorm_ } from '../engine/optim/index.js';
 import { listImages, readRgb8 } from '../data/dataset.js';
 import { loadSafetensors, saveSafetensors } from '../io/checkpoint/tensors.js';
@@ -91,20 +93,31 @@ export async function trainEncoder(cfg: EncoderConfig, o: TrainOptions = {}): Pr
   const enc = new StandInEncoder({ widths: cfg.encoder.widths, embed_dim: cfg.encoder.embed_dim, num_classes: sampler.images.length });
   const opt = makeOptimizer(enc.parameters(), cfg.optim, cfg.iterations);
   const g = new torch.Generator(cfg.seed);
+  const dist = await joinGroup();
+  localBatch(cfg.data.batch, dist);
+  const dp = dist ? new DataParallel(dist.pg, enc) : null;
+  let synced = false;
   const phase: Phase = {
     async step() {
-      return torch.scope(() => {
-        const { x, y } = sampler.batch(cfg.data.batch, cfg.data.crop, g);
+      // Every rank starts from rank 0's weights (DDP's initial broadcast).
+      if (dp && !synced) { await dp.syncParameters(); synced = true; }
+      // The global batch is drawn on every rank; each computes its rows.
+      const r = torch.scope(() => {
+        const b = sampler.batch(cfg.data.batch, cfg.data.crop, g);
+        const x = rankSlice(b.x, dist), y = rankSlice(b.y, dist);
         opt.opt.zeroGrad();
         const logits = enc.logits(x);
         const loss = logits.logSoftmax(1).gather(1, y.unsqueeze(1)).mean().neg();
         loss.backward();
+        return { ce: loss.item(), acc: logits.argmax(1).eq(y).float().mean().item() };
+      });
+      await dp?.reduceGradients();
+      torch.scope(() => {
         if (cfg.optim.gradClip > 0) clipGradNorm_(enc.parameters(), cfg.optim.gradClip);
         opt.opt.step();
         opt.sched.step();
-        const acc = logits.argmax(1).eq(y).float().mean().item();
-        return { ce: loss.item(), acc };
       });
+      return r;
     },
     saveState() {
       const tensors = new Map<string, Tensor>();
@@ -125,6 +138,7 @@ export async function trainEncoder(cfg: EncoderConfig, o: TrainOptions = {}): Pr
       saveEncoder(file, enc);
       return file;
     },
+    dist,
     async dispose() {
       sampler.dispose();
       opt.opt.dispose();

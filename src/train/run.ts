@@ -7,6 +7,7 @@ import { Tensor } from '../engine/index.js';
 import { AdamW, WarmupLR, flattenOptimizerState, unflattenOptimizerState } from '../engine/optim/index.js';
 import { LAST, checkpointDir, loadCheckpoint, saveCheckpoint, section, putSection, CHECKPOINT_FORMAT, type CheckpointState } from './checkpoint.js';
 import type { OptimConfig, TrainConfig } from './config.js';
+import { anyRank, type TrainDist } from './parallel.js';
 
 export interface TrainProgress {
   kind: TrainConfig['kind'];
@@ -32,7 +33,7 @@ export interface TrainResult {
   out: string;
   step: number;
   aborted: boolean;
-  /** The model folder / encoder file written at the end (absent when aborted). */
+  /** The model folder / encoder file written at the end (absent when aborted, and on ranks other than 0). */
   artifact?: string;
   lastTerms: Record<string, number>;
   lastVal?: Record<string, number>;
@@ -48,6 +49,8 @@ export interface Phase {
   validate?(step: number, previewFile: string | null): Promise<Record<string, number>>;
   finish(): Promise<string>;
   dispose(): Promise<void>;
+  /** The process group of a data-parallel run (rank 0 alone writes and validates). */
+  dist?: TrainDist | null;
 }
 
 /** AdamW plus its warm-up/cosine schedule, from an optim section. */
@@ -79,11 +82,15 @@ export class TrainAbortedError extends Error {
 
 /** Runs a phase to cfg.iterations (from the last checkpoint when resuming). */
 export async function runPhase(cfg: TrainConfig, phase: Phase, o: TrainOptions): Promise<TrainResult> {
+  const dist = phase.dist ?? null;
+  const worldSize = dist?.worldSize ?? 1;
+  const writer = !dist || dist.rank === 0;
   const ckDir = checkpointDir(cfg.out);
   const lastFile = path.join(ckDir, LAST);
-  fs.mkdirSync(cfg.out, { recursive: true });
+  if (writer) fs.mkdirSync(cfg.out, { recursive: true });
   const logFile = path.join(cfg.out, 'train.jsonl');
   const log = (r: Omit<TrainLogRecord, 'time'>): void => {
+    if (!writer) return;
     const rec = { ...r, time: Date.now() / 1000 } as TrainLogRecord;
     fs.appendFileSync(logFile, JSON.stringify(rec) + '\n');
     o.onLog?.(rec);
@@ -91,7 +98,9 @@ export async function runPhase(cfg: TrainConfig, phase: Phase, o: TrainOptions):
   let step = 0;
   if (o.resume) {
     const { state, tensors } = loadCheckpoint(lastFile, cfg.kind);
+    const saved = typeof state.worldSize === 'number' ? state.worldSize : 1;
     try {
+      if (saved !== worldSize) throw new Error(`${lastFile}: the run was trained with WORLD_SIZE ${saved}; resume it with the same number of processes, not ${worldSize}`);
       phase.loadState(tensors, state);
       step = state.step;
     } finally {
@@ -101,11 +110,12 @@ export async function runPhase(cfg: TrainConfig, phase: Phase, o: TrainOptions):
   } else {
     // A fresh run refuses a folder that already holds a run (use --resume to continue it).
     if (fs.existsSync(lastFile)) throw new Error(`${cfg.out}: holds a training run already (continue it with --resume, or choose another out)`);
-    fs.writeFileSync(path.join(cfg.out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+    if (writer) fs.writeFileSync(path.join(cfg.out, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   }
   const writeCheckpoint = (): string => {
+    if (!writer) return lastFile;
     const s = phase.saveState();
-    const state: CheckpointState = { ...s.json, format: CHECKPOINT_FORMAT, kind: cfg.kind, step };
+    const state: CheckpointState = { ...s.json, format: CHECKPOINT_FORMAT, kind: cfg.kind, step, worldSize };
     saveCheckpoint(lastFile, s.tensors, state);
     if (cfg.checkpoint.every > 0 && step % cfg.checkpoint.every === 0) {
       const keep = path.join(ckDir, `step-${String(step).padStart(7, '0')}.safetensors`);
@@ -118,7 +128,7 @@ export async function runPhase(cfg: TrainConfig, phase: Phase, o: TrainOptions):
   };
   const previewDir = path.join(cfg.out, 'previews');
   const validate = async (preview: boolean): Promise<Record<string, number> | undefined> => {
-    if (!phase.validate) return undefined;
+    if (!phase.validate || !writer) return undefined;
     if (preview) fs.mkdirSync(previewDir, { recursive: true });
     const v = await phase.validate(step, preview ? path.join(previewDir, `step-${String(step).padStart(7, '0')}.png`) : null);
     log({ type: 'val', step, ...v });
@@ -131,7 +141,7 @@ export async function runPhase(cfg: TrainConfig, phase: Phase, o: TrainOptions):
   const start = step;
   try {
     while (step < cfg.iterations) {
-      if (o.signal?.aborted) {
+      if (await anyRank(o.signal?.aborted ?? false, dist)) {
         const file = writeCheckpoint();
         return { out: cfg.out, step, aborted: true, lastTerms, lastVal, checkpoint: file };
       }
@@ -150,11 +160,14 @@ export async function runPhase(cfg: TrainConfig, phase: Phase, o: TrainOptions):
     }
     if (start < cfg.iterations || !lastVal) lastVal = await validate(true);
     const file = writeCheckpoint();
-    const artifact = await phase.finish();
+    const artifact = writer ? await phase.finish() : undefined;
     log({ type: 'end', step, artifact });
-    return { out: cfg.out, step, aborted: false, artifact, lastTerms, lastVal, checkpoint: file };
+    // The workers end together, once rank 0 has written the model.
+    if (dist) await dist.pg.barrier();
+    return { out: cfg.out, step, aborted: false, ...(artifact ? { artifact } : {}), lastTerms, lastVal, checkpoint: file };
   } finally {
     await phase.dispose();
+    await dist?.pg.destroy();
   }
 }
 

@@ -9,25 +9,33 @@ import { encoderFeatures, type DiscriminatorHeads } from '../models/discriminato
 import { hfpLoss, type HfpDistance } from './haar.js';
 import { essLoss, hingeD, hingeG, mse, type ImageEncoder } from './losses.js';
 import type { TrainSpace } from './space.js';
+import { globalShape, rankSlice, rankSliceList, type TrainDist } from './parallel.js';
 
 /** The random draws of one step, in the order they are drawn from the run's generator. */
 export interface TeacherDraws { t: number[]; noise: Tensor }
 
-export function drawTeacher(space: TrainSpace, z0Shape: number[], g: torch.Generator): TeacherDraws {
-  const B = z0Shape[0]!;
-  const t = torch.scope(() => Array.from(torch.randint(0, space.diffusion.numTimesteps, [B], { generator: g }).toArray() as BigInt64Array, Number));
-  return { t, noise: torch.randn(z0Shape, { generator: g }) };
+/** With a process group, the draws of the global batch are made and this rank's rows kept. */
+export function drawTeacher(space: TrainSpace, z0Shape: number[], g: torch.Generator, dist: TrainDist | null = null): TeacherDraws {
+  const shape = globalShape(z0Shape, dist);
+  const t = torch.scope(() => Array.from(torch.randint(0, space.diffusion.numTimesteps, [shape[0]!], { generator: g }).toArray() as BigInt64Array, Number));
+  const noise = torch.randn(shape, { generator: g });
+  if (!dist || dist.worldSize === 1) return { t, noise };
+  try {
+    return { t: rankSliceList(t, dist), noise: rankSlice(noise, dist) };
+  } finally {
+    noise.dispose();
+  }
 }
 
 /**
  * ResShift's objective: x_t = q_sample(z_0, z_y, t, ε), x̂_0 = f(scale_input(x_t, t), t, cond),
  * loss = mean (x̂_0 − z_0)². Returns the loss with its graph.
  */
-export function teacherLoss(space: TrainSpace, unet: UNetModelSwin, hr: Tensor, lq: Tensor, g: torch.Generator): Tensor {
+export function teacherLoss(space: TrainSpace, unet: UNetModelSwin, hr: Tensor, lq: Tensor, g: torch.Generator, dist: TrainDist | null = null): Tensor {
   return torch.scope(() => {
     const d = space.diffusion;
     const zY = space.zY(lq), z0 = space.z0(hr);
-    const { t, noise } = drawTeacher(space, z0.shape, g);
+    const { t, noise } = drawTeacher(space, z0.shape, g, dist);
     const xt = d.qSample(z0, zY, t, noise);
     const pred = unet.forward(d.scaleInput(xt, t), d.modelTimesteps(t, xt.device, t.length), space.cond(lq, zY));
     return mse(pred, z0);
@@ -59,14 +67,21 @@ export interface DistillNets {
 /** The draws of one distillation step: the prior noise, then the discriminator's t_d and ε_d. */
 export interface DistillDraws { noise: Tensor; tD: number[]; noiseD: Tensor }
 
-export function drawDistill(space: TrainSpace, zShape: number[], g: torch.Generator): DistillDraws {
-  const B = zShape[0]!;
-  const noise = torch.randn(zShape, { generator: g });
+/** With a process group, the draws of the global batch are made and this rank's rows kept. */
+export function drawDistill(space: TrainSpace, zShape: number[], g: torch.Generator, dist: TrainDist | null = null): DistillDraws {
+  const shape = globalShape(zShape, dist);
+  const B = shape[0]!;
+  const noise = torch.randn(shape, { generator: g });
   const T = space.diffusion.numTimesteps;
   // t_d ~ U{0, …, T−2}
   const tD = T > 1 ? torch.scope(() => Array.from(torch.randint(0, T - 1, [B], { generator: g }).toArray() as BigInt64Array, Number)) : new Array<number>(B).fill(0);
-  const noiseD = torch.randn(zShape, { generator: g });
-  return { noise, tD, noiseD };
+  const noiseD = torch.randn(shape, { generator: g });
+  if (!dist || dist.worldSize === 1) return { noise, tD, noiseD };
+  try {
+    return { noise: rankSlice(noise, dist), tD: rankSliceList(tD, dist), noiseD: rankSlice(noiseD, dist) };
+  } finally {
+    noise.dispose(); noiseD.dispose();
+  }
 }
 
 export interface GeneratorResult {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
 import { EMA, clipGradNorm_ } from '../engine/optim/index.js';
+import { DataParallel } from '../engine/nn/parallel.js';
 import { UNetModelSwin, type UNetConfig } from '../models/unet/index.js';
 import { loadModelFolder } from '../models/convert.js';
 import type { VQModelTorch } from '../models/vq/index.js';
@@ -15,6 +16,7 @@ import { Validator, setupRun } from './common.js';
 import { latentSpace, pixelSpace, unshuffleSpace, UNSHUFFLE_CHANNELS, type SpaceKind, type TrainSpace } from './space.js';
 import { teacherLoss } from './steps.js';
 import { writeTrainedModel } from './model-out.js';
+import { joinGroup } from './parallel.js';
 
 /** EMA of a UNet: integer buffers are copied, as ResShift@3ce1d81 does. */
 export function unetEma(unet: UNetModelSwin, rate: number): EMA {
@@ -60,24 +62,34 @@ export async function trainTeacher(cfg: TeacherConfig, o: TrainOptions = {}): Pr
   const ema = unetEma(unet, cfg.ema);
   const opt = makeOptimizer(unet.parameters(), cfg.optim, cfg.iterations);
   const g = new torch.Generator(cfg.seed);
+  const dist = await joinGroup();
+  const dp = dist ? new DataParallel(dist.pg, unet) : null;
+  let synced = false;
   let data: BatchStream | null = null;
   let validator: Validator | null = null;
   let startPos = { epoch: 0, batch: 0 };
   const phase: Phase = {
     async step() {
       // The loader opens at the checkpoint's data position (loadState runs first).
-      if (!data) data = await BatchStream.open(cfg.data, cfg.seed, startPos);
+      if (!data) data = await BatchStream.open(cfg.data, cfg.seed, startPos, dist);
+      // Every rank starts from rank 0's weights (DDP's initial broadcast).
+      if (dp && !synced) { await dp.syncParameters(); synced = true; }
       const { hr, lq } = await data.next();
       try {
-        return torch.scope(() => {
+        const mseV = torch.scope(() => {
           opt.opt.zeroGrad();
-          const loss = teacherLoss(space, unet, hr, lq, g);
+          const loss = teacherLoss(space, unet, hr, lq, g, dist);
           loss.backward();
+          return loss.item();
+        });
+        // The gradients of the global batch: each rank's averaged over the ranks.
+        await dp?.reduceGradients();
+        return torch.scope(() => {
           if (cfg.optim.gradClip > 0) clipGradNorm_(unet.parameters(), cfg.optim.gradClip);
           opt.opt.step();
           opt.sched.step();
           ema.update(unet);
-          return { mse: loss.item(), lr: opt.opt.paramGroups[0]!.lr };
+          return { mse: mseV, lr: opt.opt.paramGroups[0]!.lr };
         });
       } finally {
         hr.dispose(); lq.dispose();
@@ -109,6 +121,7 @@ export async function trainTeacher(cfg: TeacherConfig, o: TrainOptions = {}): Pr
       writeTrainedModel(dir, { name: path.basename(cfg.out), schedule: cfg.schedule, unet, weights: ema.stateDict(), vq, oneStep: false, space: space.kind, note: `ResShift teacher trained by vpdsr train-teacher for ${cfg.iterations} iterations (EMA ${cfg.ema})` });
       return dir;
     },
+    dist,
     async dispose() {
       await data?.close();
       validator?.dispose();
