@@ -6,6 +6,8 @@ import { Tensor } from '../../engine/index.js';
 import { Module, Parameter, GroupNorm, LayerNorm, Linear, ModuleDict, Sequential, Softmax } from './layers.js';
 import { multiscalePatches, padSame, type MultiscaleOptions, type MultiscalePatches } from './musiq_patches.js';
 import { powCR } from '../diffusion/f64math.js';
+// pyiqa's MUSIQ Mlp is timm's (fc1, exact GELU, fc2): the same module as the ViT's.
+import { Mlp } from './maniqa_vit.js';
 
 export interface MusiqConfig {
   patch_size: number;
@@ -77,23 +79,6 @@ export class Bottleneck extends Module {
       y = this.gn2.forward(this.conv2.forward(y)).relu();
       y = this.gn3.forward(this.conv3.forward(y));
       return y.add_(identity).relu();
-    });
-  }
-}
-
-export class Mlp extends Module {
-  fc1: Linear;
-  fc2: Linear;
-  constructor(inFeatures: number, hiddenFeatures: number) {
-    super();
-    this.fc1 = new Linear(inFeatures, hiddenFeatures);
-    this.fc2 = new Linear(hiddenFeatures, inFeatures);
-  }
-  forward(x: Tensor): Tensor {
-    return torch.scope(() => {
-      const h = this.fc1.forward(x);
-      torch.gelu_(h);
-      return this.fc2.forward(h);
     });
   }
 }
