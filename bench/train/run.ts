@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as torch from '../../src/engine/index.js';
 import { Tensor } from '../../src/engine/index.js';
-import { AdamW, EMA } from '../../src/engine/optim/index.js';
+import { AdamW } from '../../src/engine/optim/index.js';
+import { unetEma } from '../../src/train/teacher.js';
 import { UNetModelSwin, RELEASED_UNET, type UNetConfig } from '../../src/models/unet/index.js';
 import { DiscriminatorHeads } from '../../src/models/discriminator/index.js';
 import { StandInEncoder } from '../../src/train/encoder.js';
@@ -36,6 +37,8 @@ const CASES: Case[] = [
   { name: 'distill-recipe-B', batch: 16, hr: 64, dtype: 'fp32', torch: true },
   { name: 'distill-recipe-B', batch: 16, hr: 64, dtype: 'bf16', torch: false },
   { name: 'teacher-fullwidth', batch: 1, hr: 256, dtype: 'fp32', torch: true, iters: 1 },
+  { name: 'distill-fullwidth-B', batch: 1, hr: 256, dtype: 'fp32', torch: true, iters: 1 },
+  { name: 'distill-fullwidth-B', batch: 1, hr: 256, dtype: 'bf16', torch: false, iters: 1 },
 ];
 
 function runCase(c: Case, iters: number): Record<string, unknown> {
@@ -54,7 +57,7 @@ function runCase(c: Case, iters: number): Record<string, unknown> {
     const full = c.name === 'teacher-fullwidth';
     const unet = new UNetModelSwin(full ? RELEASED_UNET : RECIPE_UNET);
     const opt = new AdamW(unet.parameters(), { lr: 1e-4, weightDecay: 0 });
-    const ema = new EMA(unet, { rate: 0.999, copy: (k) => k.endsWith('relative_position_index') });
+    const ema = unetEma(unet, 0.999);
     const side = full ? c.hr / 4 : c.hr; // full width: the UNet step on a 64² latent (VQ excluded on both sides)
     timed(() => {
       opt.zeroGrad();
@@ -75,7 +78,12 @@ function runCase(c: Case, iters: number): Record<string, unknown> {
     });
     opt.dispose(); ema.dispose(); unet.dispose();
   } else {
-    const teacher = new UNetModelSwin(RECIPE_UNET), student = new UNetModelSwin(RECIPE_UNET);
+    // Full width: the released UNet on a 64² image standing in for the VQ-f4 latent of a 256² crop (the
+    // VQ is excluded on both sides, as in teacher-fullwidth; ESS and HFP then see that 64² image).
+    const full = c.name.includes('fullwidth');
+    const side = full ? c.hr / 4 : c.hr;
+    const unetConfig = full ? RELEASED_UNET : RECIPE_UNET;
+    const teacher = new UNetModelSwin(unetConfig), student = new UNetModelSwin(unetConfig);
     student.loadStateDict(teacher.stateDict());
     teacher.requiresGrad_(false).eval();
     const encoder = new StandInEncoder({ widths: [32, 64, 128, 128], embed_dim: 64, num_classes: 200 });
@@ -87,10 +95,10 @@ function runCase(c: Case, iters: number): Record<string, unknown> {
     const nets = { space, student, teacher, encoder: enc, heads };
     const opt = new AdamW(student.parameters(), { lr: 1e-4, weightDecay: 0 });
     const dopt = heads ? new AdamW(heads.parameters(), { lr: 1e-4, weightDecay: 0 }) : null;
-    const ema = new EMA(student, { rate: 0.999 });
+    const ema = unetEma(student, 0.999);
     timed(() => {
-      const hr = torch.rand([c.batch, 3, c.hr, c.hr], { generator: g }).mul(2).sub(1);
-      const lq = torch.rand([c.batch, 3, c.hr / 4, c.hr / 4], { generator: g }).mul(2).sub(1);
+      const hr = torch.rand([c.batch, 3, side, side], { generator: g }).mul(2).sub(1);
+      const lq = torch.rand([c.batch, 3, side / 4, side / 4], { generator: g }).mul(2).sub(1);
       const draws = drawDistill(space, hr.shape, g);
       opt.zeroGrad();
       const r = generatorLoss(nets, { weights, hfp: { levels: 1, distance: 'l1', target: 'hr' } }, hr, lq, draws);

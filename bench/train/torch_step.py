@@ -51,7 +51,8 @@ def main():
     g = torch.Generator().manual_seed(0)
     B, H = a.batch, a.hr
     T = R.T
-    if a.case == 'teacher-fullwidth':
+    fullwidth = 'fullwidth' in a.case
+    if fullwidth:
         net = U.UNetModelSwin(**RELEASED)
     else:
         net = recipe_unet(U, BO)
@@ -85,21 +86,24 @@ def main():
             opt.step()
             ema_update()
     else:
-        teacher = recipe_unet(U, BO)
+        # Full width: the released UNet on a 64² image standing in for the latent of a 256² crop (no VQ).
+        teacher = U.UNetModelSwin(**RELEASED) if fullwidth else recipe_unet(U, BO)
         teacher.load_state_dict(net.state_dict())
         teacher.eval().requires_grad_(False)
         full = a.case.endswith('-B')
+        S = H // 4 if fullwidth else H
         enc = R.StandIn(widths=(32, 64, 128, 128), embed_dim=64, classes=200).eval().requires_grad_(False)
-        heads = R.Heads([24, 48, 48, 48], 4 * 24, width=32, groups=8) if full else None
+        # Taps: the last block of each level of input_blocks, then the middle block (vpdsr's tapIndices).
+        chans, tap_idx = ([160, 320, 320, 640, 640], [2, 5, 8, 11]) if fullwidth else ([24, 48, 48, 48], [1, 3, 5])
+        heads = R.Heads(chans, 4 * chans[0], width=32, groups=8) if full else None
         dopt = torch.optim.AdamW(heads.parameters(), lr=1e-4, weight_decay=0) if full else None
-        tap_idx = [1, 3, 5]
 
         def step():
-            hr = torch.rand(B, 3, H, H, generator=g) * 2 - 1
-            lq = torch.rand(B, 3, H // 4, H // 4, generator=g) * 2 - 1
-            noise = torch.randn(B, 3, H, H, generator=g)
+            hr = torch.rand(B, 3, S, S, generator=g) * 2 - 1
+            lq = torch.rand(B, 3, S // 4, S // 4, generator=g) * 2 - 1
+            noise = torch.randn(B, 3, S, S, generator=g)
             tD = torch.randint(0, T - 1, (B,), generator=g)
-            noiseD = torch.randn(B, 3, H, H, generator=g)
+            noiseD = torch.randn(B, 3, S, S, generator=g)
             zY = F.interpolate(lq, scale_factor=4, mode='bicubic', align_corners=False)
             tl = torch.full((B,), T - 1, dtype=torch.long)
             xT = zY + R.ext(R.KAPPA * R.SE, tl) * noise
