@@ -7,6 +7,8 @@ import { loadModel } from '../../src/api/model.js';
 import { upscale } from '../../src/api/upscale.js';
 
 const [dir, sizeArg, maxMemory, tileArg] = process.argv.slice(2);
+// The test runner also loads this file, with no arguments: then it does nothing.
+if (dir === undefined) process.exit(0);
 const size = Number(sizeArg);
 const model = await loadModel(dir!, { worker: false });
 // A smooth test card (the networks' cost does not depend on the content).
