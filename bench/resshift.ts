@@ -8,13 +8,19 @@ import path from 'node:path';
 /** The files of upstream's tree that the PyTorch sides import. */
 const NEEDED = ['models/unet.py', 'models/gaussian_diffusion.py', 'ldm/models/autoencoder.py'];
 
-/** The checkout (absolute path) from the flag or $VPDSR_RESSHIFT; undefined when neither is set; throws one line when it is not a ResShift tree. */
+/**
+ * The checkout (absolute path) from the flag or $VPDSR_RESSHIFT; undefined when neither is set.
+ * A directory that is not a ResShift tree ends the bench with one line saying so.
+ */
 export function resshiftCheckout(flag: string | undefined): string | undefined {
   const dir = flag ?? process.env.VPDSR_RESSHIFT;
   if (dir === undefined || dir === '') return undefined;
   const abs = path.resolve(dir);
   const missing = NEEDED.filter((f) => !fs.existsSync(path.join(abs, f)));
-  if (missing.length > 0) throw new Error(`--resshift ${dir}: not a ResShift checkout (missing ${missing.join(', ')})`);
+  if (missing.length > 0) {
+    process.stderr.write(`--resshift ${dir}: not a ResShift checkout (missing ${missing.join(', ')})\n`);
+    process.exit(2);
+  }
   return abs;
 }
 

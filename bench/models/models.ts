@@ -2,6 +2,8 @@
 //
 //   node bench/models/run.js [--sizes 64,128] [--repeat 2] [--resshift DIR] [--psnr-images 3] [--psnr-size 128]
 //                            [--memory-untiled 128] [--memory-tiled 512] [--max-memory 3G] [--only fp32,bf16,baseline] [--out FILE]
+//   (--only: any of fp32, bf16, baseline, or none; --memory-untiled/--memory-tiled 0 skips that case;
+//    sizes below 33 LR px fail on the PyTorch side, whose reflect padding needs pad < size)
 //
 // Per size: the time of the VQ encode, the UNet call and the VQ decode of an untiled one-step run
 // at S²→(4S)², each configuration after one warm-up run at the same size:
