@@ -1,35 +1,50 @@
 // bench/models: the one-step SR pipeline with the full-size architecture (random weights), JSON lines.
 //
-//   node bench/models/run.js [--sizes 64,128] [--repeat 1] [--psnr-images 3] [--psnr-size 96] [--out FILE]
+//   node bench/models/run.js [--sizes 64,128] [--repeat 2] [--resshift DIR] [--psnr-images 3] [--psnr-size 128]
+//                            [--memory-untiled 128] [--memory-tiled 512] [--max-memory 3G] [--only fp32,bf16,baseline] [--out FILE]
+//   (--only: any of fp32, bf16, baseline, or none; --memory-untiled/--memory-tiled 0 skips that case;
+//    sizes below 33 LR px fail on the PyTorch side, whose reflect padding needs pad < size)
 //
-// Each configuration runs in its own child process (so peak RSS is its own). Per configuration:
-// the time of the VQ encode, the UNet call and the VQ decode of an untiled one-step run at
-// S²→(4S)², after one warm-up run at the same size. Configurations, all in the same run:
+// Per size: the time of the VQ encode, the UNet call and the VQ decode of an untiled one-step run
+// at S²→(4S)², each configuration after one warm-up run at the same size:
 //   vpdsr     fp32, channels-last, 2 threads (the default pipeline)
+//   pytorch   upstream ResShift's modules under python3-torch (bench/models/torch_models.py), fp32,
+//             NCHW and channels-last, 2 threads, on the weights and input vpdsr wrote: a checkout
+//             of zsyOAOA/ResShift from --resshift DIR or $VPDSR_RESSHIFT (else reported as skipped)
 //   vpdsr     bf16, channels-last, 2 threads
-//   baseline  fp32, contiguous NCHW, 1 thread — the reference's settings (upstream runs these
-//             same LibTorch kernels from PyTorch in NCHW; OpenMP gives one thread here)
-// then the PSNR of bf16 against fp32 output (8-bit) on crops of ../shared/samples.
+//   baseline  vpdsr fp32, contiguous NCHW, 1 thread
+// vpdsr fp32 and the two PyTorch rows are long-lived processes that each load and warm up once;
+// their --repeat timed runs are interleaved (vpdsr, NCHW, channels-last, vpdsr, …) so that load
+// on the machine falls on every side, and a summary row gives vpdsr's best time over the faster
+// PyTorch row's best (per stage too). Then the PSNR of bf16 against fp32 output (8-bit) on crops of
+// ../shared/samples, and the peak RSS of an untiled S²→(4S)² run and of a tiled run whose tile is
+// chosen from --max-memory (each in its own process, so each peak RSS is its own).
 // A ratio within one run is the result: these machines are shared and absolute times move.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import * as torch from '../../src/engine/index.js';
 import { Tensor } from '../../src/engine/index.js';
+import { saveSafetensors } from '../../src/io/checkpoint/tensors.js';
 import { UNetModelSwin, RELEASED_UNET } from '../../src/models/unet/index.js';
 import { VQModelTorch, VQ_F4 } from '../../src/models/vq/index.js';
 import { getPreset } from '../../src/models/presets.js';
 import { presetModelJson } from '../../src/models/convert.js';
 import { partsFromModel, DiffusionUpscaler, fixedNoise, runTileStages, type DiffusionParts, type PipelineDType } from '../../src/models/index.js';
+import { chooseTile, parseMemory } from '../../src/api/memory.js';
+import { NO_CHECKOUT, resshiftCheckout, TORCH_PYTHON } from '../resshift.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..', '..');
 const shared = process.env.VPDSR_SHARED ?? path.resolve(repo, '..', 'shared');
+const PRESET = 'sinsr-v1';
 
 interface ChildConfig {
-  mode: 'time' | 'psnr';
+  mode: 'time' | 'psnr' | 'worker' | 'memory';
   role: 'vpdsr' | 'baseline';
   size: number;
   dtype: PipelineDType;
@@ -37,6 +52,10 @@ interface ChildConfig {
   threads: number;
   repeat: number;
   images?: string[];
+  /** worker: write the weights, the input and the first output here for the PyTorch side. */
+  exportDir?: string;
+  /** memory: tile chosen from this budget (bytes); undefined = untiled. */
+  maxMemory?: number;
 }
 
 function arg(name: string, def: string): string {
@@ -44,12 +63,32 @@ function arg(name: string, def: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
 }
 
+const loadavg = (): string => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** upstream UNetModelSwin's keyword arguments for a vpdsr UNet config (its vpdsr-only keys must be at upstream's behaviour). */
+function upstreamUnetKwargs(): Record<string, unknown> {
+  const { swin_mask, norm_groups, middle_attention, ...rest } = RELEASED_UNET;
+  if (swin_mask !== 'upstream' || norm_groups !== 32 || middle_attention !== true) throw new Error('the released UNet config is not upstream\'s');
+  return { ...rest, dims: 2, use_fp16: false };
+}
+
+/** The weights (state-dict keys are upstream's), the inputs and the configs the PyTorch side loads. */
+function exportForTorch(dir: string, unet: UNetModelSwin, vq: VQModelTorch, lr: Tensor, noise: Tensor): void {
+  saveSafetensors(path.join(dir, 'unet.safetensors'), unet.stateDict());
+  saveSafetensors(path.join(dir, 'vq.safetensors'), vq.stateDict());
+  saveSafetensors(path.join(dir, 'inputs.safetensors'), { lr, noise });
+  const json = presetModelJson(getPreset(PRESET), [], 'bench');
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ unet: upstreamUnetKwargs(), vq: VQ_F4, schedule: getPreset(PRESET).schedule, padding: json.padding }));
+}
+
 /** A full-size model with random weights (seeded), as the pipeline will use it. */
-function randomParts(c: ChildConfig): DiffusionParts {
+function randomParts(c: ChildConfig, beforeMove?: (unet: UNetModelSwin, vq: VQModelTorch) => void): DiffusionParts {
   torch.manualSeed(1234);
   const unet = new UNetModelSwin(RELEASED_UNET);
   const vq = new VQModelTorch(VQ_F4);
-  const json = presetModelJson(getPreset('sinsr-v1'), [], 'bench');
+  beforeMove?.(unet, vq);
+  const json = presetModelJson(getPreset(PRESET), [], 'bench');
   return partsFromModel({ json, unet: unet.eval(), vq: vq.eval() }, { device: 'cpu', dtype: c.dtype, layout: c.layout });
 }
 
@@ -62,29 +101,57 @@ async function crop(file: string, size: number): Promise<Tensor> {
   return torch.scope(() => torch.fromBytes(new Uint8Array(data), 'uint8', [size, size, 3]).permute(2, 0, 1).unsqueeze(0).float().div(255).contiguous());
 }
 
-async function child(c: ChildConfig): Promise<void> {
-  torch.setNumThreads(c.threads);
-  const parts = randomParts(c);
-  if (c.mode === 'psnr') {
-    const fp = parts;
-    const bf = randomParts({ ...c, dtype: 'bf16' });
-    const upF = new DiffusionUpscaler(fp), upB = new DiffusionUpscaler(bf);
-    for (const file of c.images ?? []) {
-      const lr = await crop(file, c.size);
-      const res = torch.scope(() => {
-        const noise = torch.randn([1, 3, Math.ceil(c.size / 64) * 64, Math.ceil(c.size / 64) * 64], { generator: new torch.Generator(7) });
-        const a = upF.upscale(lr, { noise, tile: 0 }), b = upB.upscale(lr, { noise, tile: 0 });
-        const q = (x: Tensor): Tensor => x.mul(255).round();
-        const mse = q(a).sub(q(b)).square().mean().item();
-        const unit = a.sub(b).abs().max().item();
-        return { psnr: mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse), maxAbs: unit };
-      });
-      lr.dispose();
-      process.stdout.write(JSON.stringify({ bench: 'models', case: 'bf16-psnr', image: path.basename(file), lr: c.size, sr: 4 * c.size, psnr_db: Number(res.psnr.toFixed(2)), max_abs_unit: Number(res.maxAbs.toFixed(4)), threads: c.threads }) + '\n');
-    }
-    upF.dispose(); upB.dispose();
-    return;
+/** bf16 against fp32 output, 8-bit PSNR, per image. */
+async function psnrChild(c: ChildConfig): Promise<void> {
+  const fp = randomParts(c);
+  const bf = randomParts({ ...c, dtype: 'bf16' });
+  const upF = new DiffusionUpscaler(fp), upB = new DiffusionUpscaler(bf);
+  for (const file of c.images ?? []) {
+    const lr = await crop(file, c.size);
+    const res = torch.scope(() => {
+      const noise = torch.randn([1, 3, Math.ceil(c.size / 64) * 64, Math.ceil(c.size / 64) * 64], { generator: new torch.Generator(7) });
+      const a = upF.upscale(lr, { noise, tile: 0 }), b = upB.upscale(lr, { noise, tile: 0 });
+      const q = (x: Tensor): Tensor => x.mul(255).round();
+      const mse = q(a).sub(q(b)).square().mean().item();
+      const unit = a.sub(b).abs().max().item();
+      return { psnr: mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse), maxAbs: unit };
+    });
+    lr.dispose();
+    process.stdout.write(JSON.stringify({ bench: 'models', case: 'bf16-psnr', image: path.basename(file), lr: c.size, sr: 4 * c.size, psnr_db: Number(res.psnr.toFixed(2)), max_abs_unit: Number(res.maxAbs.toFixed(4)), threads: c.threads }) + '\n');
   }
+  upF.dispose(); upB.dispose();
+}
+
+/** Peak RSS of one upscale over the loaded model: untiled, or with the tile the budget allows (src/api/memory.ts). */
+function memoryChild(c: ChildConfig): void {
+  const up = new DiffusionUpscaler(randomParts(c));
+  const lr = torch.rand([1, 3, c.size, c.size], { generator: new torch.Generator(3) });
+  const choice = c.maxMemory === undefined ? undefined : chooseTile(up, { width: c.size, height: c.size, maxMemory: c.maxMemory });
+  const loaded = Math.max(process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
+  const t0 = performance.now();
+  const y = up.upscale(lr, choice ? { tile: choice.tile, tileOverlap: choice.tileOverlap } : { tile: 0 });
+  const seconds = (performance.now() - t0) / 1000;
+  const peak = process.resourceUsage().maxRSS * 1024;
+  y.dispose(); lr.dispose(); up.dispose();
+  const mib = (b: number): number => Math.round(b / 2 ** 20);
+  process.stdout.write(JSON.stringify({
+    bench: 'models', case: 'peak-memory', impl: 'vpdsr', lr: c.size, sr: 4 * c.size, dtype: c.dtype, layout: c.layout, threads: c.threads,
+    tiled: choice !== undefined && choice.tile > 0, tile: choice?.tile ?? 0, tile_overlap: choice?.tileOverlap ?? 0,
+    budget_mb: c.maxMemory === undefined ? null : mib(c.maxMemory), estimate_mb: choice ? mib(choice.estimate) : mib(up.tileBytes(c.size)),
+    loaded_rss_mb: mib(loaded), peak_rss_mb: mib(peak), growth_mb: mib(peak - loaded),
+    within_budget: c.maxMemory === undefined ? null : peak - loaded <= c.maxMemory, seconds: r3(seconds), load: loadavg(),
+  }) + '\n');
+}
+
+/**
+ * Timed runs of the untiled pipeline: `time` runs a warm-up and c.repeat runs and prints the best;
+ * `worker` warms up, prints {ready}, then runs once per "run" line on stdin and prints that run.
+ */
+async function timeChild(c: ChildConfig): Promise<void> {
+  const lr = await crop(path.join(shared, 'samples', 'astronaut.png'), c.size);
+  const side = Math.ceil(c.size / 64) * 64; // the prior noise is drawn at the padded latent size
+  const noise = torch.keep(torch.scope(() => torch.randn([1, 3, side, side], { generator: new torch.Generator(7) })));
+  const parts = randomParts(c, c.exportDir ? (unet, vq) => exportForTorch(c.exportDir!, unet, vq, lr, noise) : undefined);
   const times = { encode: 0, unet: 0, decode: 0 };
   const timed = <A extends unknown[]>(k: keyof typeof times, f: (...a: A) => Tensor) => (...a: A): Tensor => {
     const t0 = performance.now();
@@ -97,69 +164,211 @@ async function child(c: ChildConfig): Promise<void> {
     codec: { encode: timed('encode', (x: Tensor) => parts.codec.encode(x)), decode: timed('decode', (z: Tensor) => parts.codec.decode(z)) },
     denoise: timed('unet', (x: Tensor, t: Tensor, lq: Tensor) => parts.denoise(x, t, lq)),
   };
-  const lr = await crop(path.join(shared, 'samples', 'astronaut.png'), c.size);
-  const run = (): number => torch.scope(() => {
-    const noise = torch.randn([1, 3, c.size, c.size], { generator: new torch.Generator(7) });
-    const t0 = performance.now();
-    runTileStages(p, lr.sub(0.5).div(0.5), fixedNoise([noise], 'cpu', 1));
-    return (performance.now() - t0) / 1000;
-  });
-  run(); // warm-up: first-touch pages, oneDNN primitive caches, allocator
-  const rows: { total: number; encode: number; unet: number; decode: number }[] = [];
-  for (let i = 0; i < c.repeat; i++) {
+  const run = (save?: string): { total: number; encode: number; unet: number; decode: number } => torch.scope(() => {
     times.encode = times.unet = times.decode = 0;
-    const total = run();
-    rows.push({ total, ...times });
+    const t0 = performance.now();
+    const out = runTileStages(p, lr.sub(0.5).div(0.5), fixedNoise([noise], 'cpu', 1)).out;
+    const total = (performance.now() - t0) / 1000;
+    if (save) saveSafetensors(save, { out: out.mul(0.5).add(0.5).contiguous() });
+    return { total, ...times };
+  });
+  const row = (r: ReturnType<typeof run>): Record<string, unknown> => ({
+    bench: 'models', case: 'one-step', impl: 'vpdsr', role: c.role, lr: c.size, sr: 4 * c.size, dtype: c.dtype, layout: c.layout, threads: c.threads,
+    vq_encode_s: r3(r.encode), unet_s: r3(r.unet), vq_decode_s: r3(r.decode), total_s: r3(r.total), other_s: r3(r.total - r.encode - r.unet - r.decode),
+  });
+  const t0 = performance.now();
+  run(c.exportDir ? path.join(c.exportDir, 'out-vpdsr.safetensors') : undefined); // warm-up: first-touch pages, oneDNN primitive caches, allocator
+  const warm = (performance.now() - t0) / 1000;
+  const peak = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
+  if (c.mode === 'worker') {
+    process.stdout.write(JSON.stringify({ impl: 'vpdsr', ready: true, warmup_s: r3(warm) }) + '\n');
+    for await (const line of readline.createInterface({ input: process.stdin })) {
+      if (line.trim() === 'run') process.stdout.write(JSON.stringify({ ...row(run()), load: loadavg() }) + '\n');
+      else if (line.trim() === 'quit') break;
+    }
+    process.stdout.write(JSON.stringify({ impl: 'vpdsr', peak_rss_mb: peak() }) + '\n');
+  } else {
+    const rows = Array.from({ length: c.repeat }, () => run());
+    const best = rows.reduce((a, b) => (b.total < a.total ? b : a));
+    process.stdout.write(JSON.stringify({ ...row(best), all_totals_s: rows.map((r) => r3(r.total)), load: loadavg(), repeats: c.repeat, peak_rss_mb: peak() }) + '\n');
   }
-  const best = rows.reduce((a, b) => (b.total < a.total ? b : a));
-  const rssMb = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(JSON.stringify({
-    bench: 'models', case: 'one-step', role: c.role, lr: c.size, sr: 4 * c.size, dtype: c.dtype, layout: c.layout, threads: c.threads,
-    vq_encode_s: r3(best.encode), unet_s: r3(best.unet), vq_decode_s: r3(best.decode), total_s: r3(best.total),
-    all_totals_s: rows.map((r) => r3(r.total)), load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
-    other_s: r3(best.total - best.encode - best.unet - best.decode), repeats: c.repeat, peak_rss_mb: Math.round(rssMb),
-  }) + '\n');
-  lr.dispose();
+  lr.dispose(); noise.dispose();
   parts.dispose();
 }
 
-const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+async function child(c: ChildConfig): Promise<void> {
+  torch.setNumThreads(c.threads);
+  if (c.mode === 'psnr') await psnrChild(c);
+  else if (c.mode === 'memory') memoryChild(c);
+  else await timeChild(c);
+}
+
+/** The environment of every child: OMP_NUM_THREADS, and OMP_WAIT_POLICY=PASSIVE unless --omp-wait is not passive. */
+function childEnv(threads: number): NodeJS.ProcessEnv {
+  // On these shared 2-core machines a spinning OpenMP team with one thread descheduled made
+  // 2-thread runs 2–6× slower than 1 thread; the same setting is given to PyTorch.
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads) };
+  if (arg('omp-wait', 'passive') === 'passive') env.OMP_WAIT_POLICY = 'PASSIVE';
+  return env;
+}
 
 function runChild(c: ChildConfig): Record<string, unknown>[] {
-  // OMP_WAIT_POLICY=PASSIVE (--omp-wait passive, the default here): on these shared 2-core machines
-  // a spinning OpenMP team with one thread descheduled made 2-thread runs 2–6× slower than 1 thread.
-  const wait = arg('omp-wait', 'passive');
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(c.threads) };
-  if (wait === 'passive') env.OMP_WAIT_POLICY = 'PASSIVE';
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(c)], { encoding: 'utf8', maxBuffer: 1 << 24, env });
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(c)], { encoding: 'utf8', maxBuffer: 1 << 24, env: childEnv(c.threads) });
   if (r.status !== 0) {
     const err = (r.stderr || '').split('\n').find((l) => /Error|error:/.test(l)) ?? (r.stderr || '').trim().split('\n').slice(-1)[0];
-    const line = { bench: 'models', error: `child ${JSON.stringify(c)} failed (status ${r.status}, signal ${r.signal}): ${err}` };
-    return [line];
+    return [{ bench: 'models', error: `child ${JSON.stringify(c)} failed (status ${r.status}, signal ${r.signal}): ${err}` }];
   }
   return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** A long-lived child that answers one JSON line per command line (the interleaved runs). */
+class Worker {
+  private readonly lines: string[] = [];
+  private waiting: ((l: string | undefined) => void) | undefined;
+  private closed = false;
+  private stderr = '';
+  private readonly proc: ChildProcessWithoutNullStreams;
+
+  constructor(readonly name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv) {
+    this.proc = spawn(cmd, args, { env, stdio: 'pipe' });
+    this.proc.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
+    const rl = readline.createInterface({ input: this.proc.stdout });
+    rl.on('line', (l) => { if (this.waiting) { const w = this.waiting; this.waiting = undefined; w(l); } else this.lines.push(l); });
+    rl.on('close', () => { this.closed = true; this.waiting?.(undefined); this.waiting = undefined; });
+  }
+
+  /** The next JSON line (an error row when the child died). */
+  async next(): Promise<Record<string, unknown>> {
+    const l = this.lines.shift() ?? (this.closed ? undefined : await new Promise<string | undefined>((res) => { this.waiting = res; }));
+    if (l === undefined) {
+      const why = this.stderr.trim().split('\n').filter((x) => /Error|error|exit/.test(x)).pop() ?? this.stderr.trim().split('\n').pop();
+      return { bench: 'models', worker: this.name, error: `${this.name} ended without an answer: ${why ?? 'no output'}` };
+    }
+    try {
+      return JSON.parse(l) as Record<string, unknown>;
+    } catch {
+      return this.next(); // a stray line from a library: skip it
+    }
+  }
+
+  get alive(): boolean { return !this.closed; }
+
+  async ask(cmd: 'run' | 'quit'): Promise<Record<string, unknown>> {
+    if (this.closed) return { bench: 'models', worker: this.name, error: `${this.name} is not running` };
+    this.proc.stdin.write(cmd + '\n');
+    return this.next();
+  }
+
+  /** Asks it to quit (its last line: peak RSS) and waits for the process. */
+  async close(): Promise<Record<string, unknown>> {
+    const last = this.alive ? await this.ask('quit') : { error: `${this.name} had ended` };
+    this.proc.stdin.end();
+    if (this.proc.exitCode === null) await new Promise((res) => this.proc.once('exit', res));
+    return last;
+  }
+}
+
+const STAGES = ['vq_encode_s', 'unet_s', 'vq_decode_s', 'total_s'] as const;
+
+/**
+ * vpdsr fp32 channels-last and upstream under PyTorch (NCHW, channels-last), each loaded and
+ * warmed up once, then `repeat` rounds of one timed run each, in turn. Returns vpdsr's best row.
+ */
+async function interleaved(size: number, repeat: number, resshift: string | undefined, emit: (l: Record<string, unknown>) => void): Promise<Record<string, unknown> | undefined> {
+  const dir = resshift ? fs.mkdtempSync(path.join(os.tmpdir(), 'vpdsr-bench-models-')) : undefined;
+  const workers: Worker[] = [];
+  const meta = new Map<Worker, Record<string, unknown>>();
+  const rows = new Map<Worker, Record<string, unknown>[]>();
+  try {
+    const cfg: ChildConfig = { mode: 'worker', role: 'vpdsr', size, dtype: 'fp32', layout: 'channels_last', threads: 2, repeat, exportDir: dir };
+    const start = async (w: Worker): Promise<void> => {
+      const ready = await w.next();
+      if (ready.error) { emit({ ...ready, lr: size }); w.close().catch(() => undefined); return; }
+      workers.push(w); meta.set(w, ready); rows.set(w, []);
+    };
+    // vpdsr first: it writes the weights, the input and its output for the PyTorch side.
+    await start(new Worker('vpdsr fp32 channels_last', process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(cfg)], childEnv(2)));
+    if (!resshift) {
+      for (const layout of ['contiguous', 'channels_last']) emit({ bench: 'models', case: 'one-step', impl: 'pytorch', lr: size, layout, skipped: NO_CHECKOUT });
+    } else if (workers.length > 0) {
+      for (const layout of ['nchw', 'cl'] as const) {
+        await start(new Worker(`pytorch ${layout}`, TORCH_PYTHON, [path.join(repo, 'bench', 'models', 'torch_models.py'), '--resshift', resshift, '--weights', dir!, '--layout', layout, '--threads', '2'], childEnv(2)));
+      }
+    }
+    for (let i = 0; i < repeat; i++) {
+      for (const w of workers) {
+        const r = await w.ask('run');
+        if (!r.error) rows.get(w)!.push(r);
+        emit({ ...r, bench: 'models', case: 'one-step', lr: size, sr: 4 * size, run: i + 1, ...(meta.get(w)!.impl === 'pytorch' ? { max_abs_vs_vpdsr: meta.get(w)!.max_abs_vs_vpdsr } : {}) });
+      }
+    }
+    const best = new Map<Worker, Record<string, unknown>>();
+    for (const w of [...workers]) {
+      const end = await w.close();
+      const rs = rows.get(w)!;
+      if (rs.length === 0) continue;
+      const b = rs.reduce((a, x) => ((x.total_s as number) < (a.total_s as number) ? x : a));
+      best.set(w, { ...b, all_totals_s: rs.map((x) => x.total_s), warmup_s: meta.get(w)!.warmup_s, peak_rss_mb: end.peak_rss_mb });
+    }
+    const [v, ...py] = [...best.entries()].map(([w, b]) => ({ w, b }));
+    if (!v || v.b.impl !== 'vpdsr') return undefined;
+    const fastest = py.reduce<typeof v | undefined>((a, x) => (!a || (x.b.total_s as number) < (a.b.total_s as number) ? x : a), undefined);
+    const summary: Record<string, unknown> = {
+      bench: 'models', case: 'summary', lr: size, sr: 4 * size, runs: repeat,
+      vpdsr: pick(v.b), pytorch_nchw: py.find((x) => x.b.layout === 'contiguous') ? pick(py.find((x) => x.b.layout === 'contiguous')!.b) : null,
+      pytorch_channels_last: py.find((x) => x.b.layout === 'channels_last') ? pick(py.find((x) => x.b.layout === 'channels_last')!.b) : null,
+    };
+    if (fastest) {
+      summary.faster_pytorch = fastest.b.layout;
+      // vpdsr's time over PyTorch's: below 1 means vpdsr is faster (0.25 = 4× faster).
+      summary.ratio_vs_pytorch = Object.fromEntries(STAGES.map((k) => [k.replace(/_s$/, ''), r3((v.b[k] as number) / (fastest.b[k] as number))]));
+      summary.speedup_vs_pytorch = r3((fastest.b.total_s as number) / (v.b.total_s as number));
+      summary.max_abs_vs_vpdsr = meta.get(fastest.w)!.max_abs_vs_vpdsr;
+    } else if (resshift) {
+      summary.pytorch = 'no PyTorch row finished';
+    }
+    summary.load = loadavg();
+    emit(summary);
+    return v.b;
+  } finally {
+    for (const w of workers) if (w.alive) await w.close().catch(() => undefined);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The fields of a best row the summary repeats. */
+function pick(b: Record<string, unknown>): Record<string, unknown> {
+  return { layout: b.layout, ...Object.fromEntries(STAGES.map((k) => [k, b[k]])), all_totals_s: b.all_totals_s, warmup_s: b.warmup_s, peak_rss_mb: b.peak_rss_mb };
 }
 
 async function main(): Promise<void> {
   const ci = process.argv.indexOf('--child');
   if (ci >= 0) { await child(JSON.parse(process.argv[ci + 1]!) as ChildConfig); return; }
   const sizes = arg('sizes', '64,128').split(',').map(Number);
-  const repeat = Number(arg('repeat', '1'));
+  const repeat = Number(arg('repeat', '2'));
   const psnrImages = Number(arg('psnr-images', '3'));
   const psnrSize = Number(arg('psnr-size', '128'));
+  const memUntiled = Number(arg('memory-untiled', '128'));
+  const memTiled = Number(arg('memory-tiled', '512'));
+  const budget = parseMemory(arg('max-memory', '3G'));
   const out = arg('out', '');
   const only = arg('only', 'fp32,bf16,baseline').split(',');
-  const lines: Record<string, unknown>[] = [];
+  for (const [k, v] of [['sizes', sizes], ['repeat', [repeat]], ['memory-untiled', [memUntiled]], ['memory-tiled', [memTiled]]] as const) {
+    if (v.some((x) => !Number.isSafeInteger(x) || x < 0) || (k === 'sizes' && v.some((x) => x < 16)) || (k === 'repeat' && v[0]! < 1)) throw new Error(`--${k}: expected ${k === 'sizes' ? 'sizes of at least 16 LR px' : 'a non-negative integer'}, got ${arg(k, '')}`);
+  }
+  const resshift = resshiftCheckout(process.argv.includes('--resshift') ? arg('resshift', '') : undefined);
   const emit = (l: Record<string, unknown>): void => {
-    lines.push(l);
     process.stdout.write(JSON.stringify(l) + '\n');
     if (out) fs.appendFileSync(out, JSON.stringify(l) + '\n');
   };
-  emit({ bench: 'models', start: new Date().toISOString(), cpu: torch.cpuFeatures(), blas: torch.blasLibrary(), cores: torch.availableCores(), omp_wait: arg('omp-wait', 'passive'), load: fs.readFileSync('/proc/loadavg', 'utf8').trim() });
+  emit({ bench: 'models', start: new Date().toISOString(), cpu: torch.cpuFeatures(), blas: torch.blasLibrary(), cores: torch.availableCores(), omp_wait: arg('omp-wait', 'passive'), resshift: resshift ?? null, load: fs.readFileSync('/proc/loadavg', 'utf8').trim() });
   for (const size of sizes) {
     const results: Record<string, Record<string, unknown>> = {};
+    if (only.includes('fp32')) {
+      const best = await interleaved(size, repeat, resshift, emit);
+      if (best) results.fp32 = best;
+    }
     for (const [key, cfg] of [
-      ['fp32', { role: 'vpdsr', dtype: 'fp32', layout: 'channels_last', threads: 2 }],
       ['bf16', { role: 'vpdsr', dtype: 'bf16', layout: 'channels_last', threads: 2 }],
       ['baseline', { role: 'baseline', dtype: 'fp32', layout: 'contiguous', threads: 1 }],
     ] as const) {
@@ -180,6 +389,9 @@ async function main(): Promise<void> {
     const imgs = fs.readdirSync(path.join(shared, 'samples')).filter((f) => /\.(png|jpg)$/.test(f)).sort().slice(0, psnrImages).map((f) => path.join(shared, 'samples', f));
     for (const l of runChild({ mode: 'psnr', role: 'vpdsr', size: psnrSize, dtype: 'fp32', layout: 'channels_last', threads: 2, repeat: 1, images: imgs })) emit(l);
   }
+  const mem = { mode: 'memory', role: 'vpdsr', dtype: 'fp32', layout: 'channels_last', threads: 2, repeat: 1 } as const;
+  if (memUntiled > 0) for (const l of runChild({ ...mem, size: memUntiled })) emit(l);
+  if (memTiled > 0) for (const l of runChild({ ...mem, size: memTiled, maxMemory: budget })) emit(l);
   emit({ bench: 'models', end: new Date().toISOString(), load: fs.readFileSync('/proc/loadavg', 'utf8').trim() });
 }
 

@@ -18,6 +18,7 @@ import { DiscriminatorHeads } from '../../src/models/discriminator/index.js';
 import { StandInEncoder } from '../../src/train/encoder.js';
 import { pixelSpace } from '../../src/train/space.js';
 import { drawDistill, generatorLoss, discriminatorLoss, teacherLoss, type LossWeights } from '../../src/train/steps.js';
+import { NO_CHECKOUT, resshiftCheckout, TORCH_PYTHON } from '../resshift.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../../..');
@@ -155,7 +156,7 @@ function main(): void {
     process.stdout.write(JSON.stringify(runCase(c, c.iters ?? iters)) + '\n');
     return;
   }
-  const resshift = values.resshift ?? process.env.VPDSR_RESSHIFT;
+  const resshift = resshiftCheckout(values.resshift);
   const wanted = values.cases ? new Set(values.cases.split(',')) : null;
   process.stdout.write(JSON.stringify({ bench: 'train', time: new Date().toISOString(), cpus: os.cpus().length, load: os.loadavg().map((v) => +v.toFixed(2)), torchRef: resshift ?? null }) + '\n');
   if (!wanted || wanted.has('memory')) {
@@ -168,8 +169,8 @@ function main(): void {
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--case', c.name, '--dtype', c.dtype, '--iters', n], { encoding: 'utf8' });
     process.stdout.write(r.status === 0 ? r.stdout : JSON.stringify({ impl: 'vpdsr', case: c.name, dtype: c.dtype, error: r.stderr.trim().split('\n').pop() }) + '\n');
     if (!c.torch) continue;
-    if (!resshift) { process.stdout.write(JSON.stringify({ impl: 'pytorch', case: c.name, skipped: 'no ResShift checkout (--resshift DIR or VPDSR_RESSHIFT)' }) + '\n'); continue; }
-    const p = spawnSync('/usr/bin/python3', [path.join(ROOT, 'bench/train/torch_step.py'), '--resshift', resshift, '--case', c.name, '--iters', n, '--batch', String(c.batch), '--hr', String(c.hr), '--threads', String(torch.getNumThreads())], { encoding: 'utf8' });
+    if (!resshift) { process.stdout.write(JSON.stringify({ impl: 'pytorch', case: c.name, skipped: NO_CHECKOUT }) + '\n'); continue; }
+    const p = spawnSync(TORCH_PYTHON, [path.join(ROOT, 'bench/train/torch_step.py'), '--resshift', resshift, '--case', c.name, '--iters', n, '--batch', String(c.batch), '--hr', String(c.hr), '--threads', String(torch.getNumThreads())], { encoding: 'utf8' });
     process.stdout.write(p.status === 0 ? p.stdout : JSON.stringify({ impl: 'pytorch', case: c.name, error: (p.stderr || String(p.error)).trim().split('\n').pop() }) + '\n');
   }
 }
