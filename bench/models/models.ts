@@ -7,9 +7,10 @@
 // S²→(4S)², after one warm-up run at the same size. Configurations, all in the same run:
 //   vpdsr     fp32, channels-last, 2 threads (the default pipeline)
 //   vpdsr     bf16, channels-last, 2 threads
+//   vpdsr     auto (bf16 with precision.ts's fp32 modules), channels-last, 2 threads
 //   baseline  fp32, contiguous NCHW, 1 thread — the reference's settings (upstream runs these
 //             same LibTorch kernels from PyTorch in NCHW; OpenMP gives one thread here)
-// then the PSNR of bf16 against fp32 output (8-bit) on crops of ../shared/samples.
+// then the PSNR of bf16 and auto against fp32 output (8-bit) on crops of ../shared/samples.
 // A ratio within one run is the result: these machines are shared and absolute times move.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -67,22 +68,26 @@ async function child(c: ChildConfig): Promise<void> {
   const parts = randomParts(c);
   if (c.mode === 'psnr') {
     const fp = parts;
-    const bf = randomParts({ ...c, dtype: 'bf16' });
-    const upF = new DiffusionUpscaler(fp), upB = new DiffusionUpscaler(bf);
-    for (const file of c.images ?? []) {
-      const lr = await crop(file, c.size);
-      const res = torch.scope(() => {
-        const noise = torch.randn([1, 3, Math.ceil(c.size / 64) * 64, Math.ceil(c.size / 64) * 64], { generator: new torch.Generator(7) });
-        const a = upF.upscale(lr, { noise, tile: 0 }), b = upB.upscale(lr, { noise, tile: 0 });
-        const q = (x: Tensor): Tensor => x.mul(255).round();
-        const mse = q(a).sub(q(b)).square().mean().item();
-        const unit = a.sub(b).abs().max().item();
-        return { psnr: mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse), maxAbs: unit };
-      });
-      lr.dispose();
-      process.stdout.write(JSON.stringify({ bench: 'models', case: 'bf16-psnr', image: path.basename(file), lr: c.size, sr: 4 * c.size, psnr_db: Number(res.psnr.toFixed(2)), max_abs_unit: Number(res.maxAbs.toFixed(4)), threads: c.threads }) + '\n');
+    const upF = new DiffusionUpscaler(fp);
+    // The reduced-precision modes against fp32, on the same weights and noise.
+    for (const dtype of ['bf16', 'auto'] as const) {
+      const upB = new DiffusionUpscaler(randomParts({ ...c, dtype }));
+      for (const file of c.images ?? []) {
+        const lr = await crop(file, c.size);
+        const res = torch.scope(() => {
+          const noise = torch.randn([1, 3, Math.ceil(c.size / 64) * 64, Math.ceil(c.size / 64) * 64], { generator: new torch.Generator(7) });
+          const a = upF.upscale(lr, { noise, tile: 0 }), b = upB.upscale(lr, { noise, tile: 0 });
+          const q = (x: Tensor): Tensor => x.mul(255).round();
+          const mse = q(a).sub(q(b)).square().mean().item();
+          const unit = a.sub(b).abs().max().item();
+          return { psnr: mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse), maxAbs: unit };
+        });
+        lr.dispose();
+        process.stdout.write(JSON.stringify({ bench: 'models', case: `${dtype}-psnr`, dtype, image: path.basename(file), lr: c.size, sr: 4 * c.size, psnr_db: Number(res.psnr.toFixed(2)), max_abs_unit: Number(res.maxAbs.toFixed(4)), threads: c.threads }) + '\n');
+      }
+      upB.dispose();
     }
-    upF.dispose(); upB.dispose();
+    upF.dispose();
     return;
   }
   const times = { encode: 0, unet: 0, decode: 0 };
@@ -148,7 +153,7 @@ async function main(): Promise<void> {
   const psnrImages = Number(arg('psnr-images', '3'));
   const psnrSize = Number(arg('psnr-size', '128'));
   const out = arg('out', '');
-  const only = arg('only', 'fp32,bf16,baseline').split(',');
+  const only = arg('only', 'fp32,bf16,auto,baseline').split(',');
   const lines: Record<string, unknown>[] = [];
   const emit = (l: Record<string, unknown>): void => {
     lines.push(l);
@@ -161,12 +166,19 @@ async function main(): Promise<void> {
     for (const [key, cfg] of [
       ['fp32', { role: 'vpdsr', dtype: 'fp32', layout: 'channels_last', threads: 2 }],
       ['bf16', { role: 'vpdsr', dtype: 'bf16', layout: 'channels_last', threads: 2 }],
+      ['auto', { role: 'vpdsr', dtype: 'auto', layout: 'channels_last', threads: 2 }],
       ['baseline', { role: 'baseline', dtype: 'fp32', layout: 'contiguous', threads: 1 }],
     ] as const) {
       if (!only.includes(key)) continue;
       const [r] = runChild({ mode: 'time', size, repeat, ...cfg });
       emit(r!);
       results[key] = r!;
+    }
+    // The mixed-precision mode against vpdsr's own fp32 (target ≤ 0.5×).
+    const f32 = results.fp32?.total_s as number | undefined;
+    for (const k of ['bf16', 'auto']) {
+      const v = results[k]?.total_s as number | undefined;
+      if (f32 && v) emit({ bench: 'models', case: 'ratio', lr: size, config: k, vs: 'fp32', ratio: r3(v / f32), target: k === 'auto' ? 0.5 : undefined });
     }
     const base = results.baseline?.total_s as number | undefined;
     if (base) {

@@ -66,10 +66,20 @@ function namedPlans(spec: string, pixel: boolean): Plan[] {
   if (spec === 'auto') return base;
   const all = [...base, ...stagePlans(pixel)];
   if (spec === 'default') return all;
-  const want = spec.split(',');
-  const out = all.filter((p) => want.includes(p.name));
-  if (out.length !== want.length) throw new Error(`unknown plan in --plans ${spec}; known: ${all.map((p) => p.name).join(', ')}`);
-  return out;
+  // Any 'bf16+fp32:NET.PATH+NET.PATH…' (NET vq or unet; NET alone = all of it) is a plan too.
+  return spec.split(',').map((name) => all.find((p) => p.name === name) ?? parsePlan(name, all));
+}
+
+function parsePlan(name: string, known: Plan[]): Plan {
+  const m = /^bf16\+fp32:(.+)$/.exec(name);
+  if (!m) throw new Error(`unknown plan ${name}; known: ${known.map((p) => p.name).join(', ')}, or bf16+fp32:NET.PATH+…`);
+  const plan = { vq: [] as string[], unet: [] as string[] };
+  for (const item of m[1]!.split('+')) {
+    const [net, ...rest] = item.split('.');
+    if (net !== 'vq' && net !== 'unet') throw new Error(`plan ${name}: ${item} must start with vq or unet`);
+    plan[net].push(rest.join('.'));
+  }
+  return { name, dtype: 'auto', plan };
 }
 
 /** The model's networks, fresh (random: seeded, so every plan starts from the same fp32 weights). */

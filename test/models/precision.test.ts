@@ -72,11 +72,14 @@ test('auto on the tiny SinSR model: the plan runs (its modules fp32, the rest bf
   };
   const bf = run('bf16'), au = run('auto');
   try {
-    assert.deepEqual(AUTO_PLAN, { vq: ['decoder.up.0', 'decoder.norm_out', 'decoder.conv_out'], unet: ['out'] });
+    assert.deepEqual(AUTO_PLAN, { vq: ['post_quant_conv', 'decoder.conv_in', 'decoder.mid', 'decoder.up.2', 'decoder.norm_out', 'decoder.conv_out'], unet: ['out'] });
     const vq = au.m.vq!;
     assert.equal(vq.decoder.conv_out.weight.dtype, 'float32');
-    assert.equal(vq.decoder.up.at(0).block.at(0).conv1.weight.dtype, 'float32');
-    assert.equal(vq.decoder.mid.block_1.conv1.weight.dtype, 'bfloat16');
+    assert.equal(vq.decoder.mid.block_1.conv1.weight.dtype, 'float32');
+    assert.equal(vq.decoder.mid.attn_1.q.weight.dtype, 'float32');
+    assert.equal(vq.decoder.up.at(2).block.at(0).conv1.weight.dtype, 'float32');
+    assert.equal(vq.decoder.up.at(1).block.at(0).conv1.weight.dtype, 'bfloat16');
+    assert.equal(vq.decoder.up.at(0).block.at(0).conv1.weight.dtype, 'bfloat16');
     assert.equal(vq.encoder.conv_in.weight.dtype, 'bfloat16');
     assert.equal((au.m.unet.out.at(2) as Conv2d).weight.dtype, 'float32');
     assert.equal(au.m.unet.dtype, 'bfloat16');

@@ -27,11 +27,17 @@ export class MidBlock extends Namespace {
     this.block_2 = new ResnetBlock(ch);
   }
 
+  /** Each module gets its input in its own dtype (a mixed-precision plan may keep some in fp32). */
   forward(x: Tensor): Tensor {
-    const a = this.block_1.forward(x);
-    const b = this.attn_1.forward(a);
-    a.dispose();
-    try { return this.block_2.forward(b); } finally { b.dispose(); }
+    let h = x;
+    for (const m of [this.block_1, this.attn_1, this.block_2]) {
+      const t = castFor(m, h);
+      if (t !== h && h !== x) h.dispose();
+      const n = m.forward(t);
+      if (t !== x) t.dispose();
+      h = n;
+    }
+    return h;
   }
 }
 
