@@ -1,7 +1,7 @@
 // The bundled model's speed and memory (JSON lines), each case in a process of its own so that
 // peak RSS (VmHWM) is the case's:
 //
-//   npm run bench:default [-- --sizes 128,512 --dtypes fp32,bf16 --threads 2 --repeat 3 --ujs /tmp/ujs]
+//   npm run bench:default [-- --sizes 128,512 --dtypes fp32,bf16,auto --threads 2 --repeat 3 --ujs /tmp/ujs]
 //
 // Per case: model load, then `repeat` upscales of a sample-photo crop of LR size s (→ 4s) with the
 // pipeline's default tiling (none at 128², tiles at 512²), median seconds. --ujs DIR also times
@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import * as torch from '../../src/engine/index.js';
-import { loadUpscaler, bundledModelDir, DEFAULT_TILE } from '../../src/models/index.js';
+import { loadUpscaler, bundledModelDir, DEFAULT_TILE, type PipelineDType } from '../../src/models/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..');
@@ -24,7 +24,7 @@ function arg(name: string, def: string): string {
 const load = (): string => fs.readFileSync('/proc/loadavg', 'utf8').trim();
 const hwmMiB = (): number => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
 
-async function child(c: { size: number; dtype: 'fp32' | 'bf16'; threads: number; repeat: number; model: string }): Promise<void> {
+async function child(c: { size: number; dtype: PipelineDType; threads: number; repeat: number; model: string }): Promise<void> {
   torch.setNumThreads(c.threads);
   const { data } = await sharp(path.join(root, 'samples', 'coffee.png')).resize(c.size, c.size, { fit: 'cover' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const lr = torch.fromBytes(new Uint8Array(data), 'uint8', [c.size, c.size, 3]).permute(2, 0, 1).unsqueeze(0).float().div(255).contiguous();
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const threads = Number(arg('threads', '2')), repeat = Number(arg('repeat', '3'));
   process.stdout.write(JSON.stringify({ bench: 'default-model', start: new Date().toISOString(), cores: torch.availableCores(), load: load() }) + '\n');
   for (const size of arg('sizes', '128,512').split(',').map(Number)) {
-    for (const dtype of arg('dtypes', 'fp32,bf16').split(',')) {
+    for (const dtype of arg('dtypes', 'fp32,bf16,auto').split(',')) {
       const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify({ size, dtype, threads, repeat: size >= 512 ? Math.min(repeat, 2) : repeat, model })], { encoding: 'utf8' });
       process.stdout.write(r.status === 0 ? r.stdout : JSON.stringify({ bench: 'default-model', lr: size, dtype, error: r.stderr.trim().split('\n').pop() }) + '\n');
     }

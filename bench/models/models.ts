@@ -1,8 +1,8 @@
 // bench/models: the one-step SR pipeline with the full-size architecture (random weights), JSON lines.
 //
 //   node bench/models/run.js [--sizes 64,128] [--repeat 2] [--resshift DIR] [--psnr-images 3] [--psnr-size 128]
-//                            [--memory-untiled 128] [--memory-tiled 512] [--max-memory 3G] [--only fp32,bf16,baseline] [--out FILE]
-//   (--only: any of fp32, bf16, baseline, or none; --memory-untiled/--memory-tiled 0 skips that case;
+//                            [--memory-untiled 128] [--memory-tiled 512] [--max-memory 3G] [--only fp32,bf16,auto,baseline] [--out FILE]
+//   (--only: any of fp32, bf16, auto, baseline, or none; --memory-untiled/--memory-tiled 0 skips that case;
 //    sizes below 33 LR px fail on the PyTorch side, whose reflect padding needs pad < size)
 //
 // Per size: the time of the VQ encode, the UNet call and the VQ decode of an untiled one-step run
@@ -12,11 +12,12 @@
 //             NCHW and channels-last, 2 threads, on the weights and input vpdsr wrote: a checkout
 //             of zsyOAOA/ResShift from --resshift DIR or $VPDSR_RESSHIFT (else reported as skipped)
 //   vpdsr     bf16, channels-last, 2 threads
+//   vpdsr     auto (bf16 with precision.ts's fp32 modules), channels-last, 2 threads
 //   baseline  vpdsr fp32, contiguous NCHW, 1 thread
 // vpdsr fp32 and the two PyTorch rows are long-lived processes that each load and warm up once;
 // their --repeat timed runs are interleaved (vpdsr, NCHW, channels-last, vpdsr, …) so that load
 // on the machine falls on every side, and a summary row gives vpdsr's best time over the faster
-// PyTorch row's best (per stage too). Then the PSNR of bf16 against fp32 output (8-bit) on crops of
+// PyTorch row's best (per stage too). Then the PSNR of bf16 and auto against fp32 output (8-bit) on crops of
 // ../shared/samples, and the peak RSS of an untiled S²→(4S)² run and of a tiled run whose tile is
 // chosen from --max-memory (each in its own process, so each peak RSS is its own).
 // A ratio within one run is the result: these machines are shared and absolute times move.
@@ -101,25 +102,27 @@ async function crop(file: string, size: number): Promise<Tensor> {
   return torch.scope(() => torch.fromBytes(new Uint8Array(data), 'uint8', [size, size, 3]).permute(2, 0, 1).unsqueeze(0).float().div(255).contiguous());
 }
 
-/** bf16 against fp32 output, 8-bit PSNR, per image. */
+/** bf16 and auto against fp32 output, 8-bit PSNR, per image, on the same weights and noise. */
 async function psnrChild(c: ChildConfig): Promise<void> {
-  const fp = randomParts(c);
-  const bf = randomParts({ ...c, dtype: 'bf16' });
-  const upF = new DiffusionUpscaler(fp), upB = new DiffusionUpscaler(bf);
-  for (const file of c.images ?? []) {
-    const lr = await crop(file, c.size);
-    const res = torch.scope(() => {
-      const noise = torch.randn([1, 3, Math.ceil(c.size / 64) * 64, Math.ceil(c.size / 64) * 64], { generator: new torch.Generator(7) });
-      const a = upF.upscale(lr, { noise, tile: 0 }), b = upB.upscale(lr, { noise, tile: 0 });
-      const q = (x: Tensor): Tensor => x.mul(255).round();
-      const mse = q(a).sub(q(b)).square().mean().item();
-      const unit = a.sub(b).abs().max().item();
-      return { psnr: mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse), maxAbs: unit };
-    });
-    lr.dispose();
-    process.stdout.write(JSON.stringify({ bench: 'models', case: 'bf16-psnr', image: path.basename(file), lr: c.size, sr: 4 * c.size, psnr_db: Number(res.psnr.toFixed(2)), max_abs_unit: Number(res.maxAbs.toFixed(4)), threads: c.threads }) + '\n');
+  const upF = new DiffusionUpscaler(randomParts(c));
+  for (const dtype of ['bf16', 'auto'] as const) {
+    const upB = new DiffusionUpscaler(randomParts({ ...c, dtype }));
+    for (const file of c.images ?? []) {
+      const lr = await crop(file, c.size);
+      const res = torch.scope(() => {
+        const noise = torch.randn([1, 3, Math.ceil(c.size / 64) * 64, Math.ceil(c.size / 64) * 64], { generator: new torch.Generator(7) });
+        const a = upF.upscale(lr, { noise, tile: 0 }), b = upB.upscale(lr, { noise, tile: 0 });
+        const q = (x: Tensor): Tensor => x.mul(255).round();
+        const mse = q(a).sub(q(b)).square().mean().item();
+        const unit = a.sub(b).abs().max().item();
+        return { psnr: mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse), maxAbs: unit };
+      });
+      lr.dispose();
+      process.stdout.write(JSON.stringify({ bench: 'models', case: `${dtype}-psnr`, dtype, image: path.basename(file), lr: c.size, sr: 4 * c.size, psnr_db: Number(res.psnr.toFixed(2)), max_abs_unit: Number(res.maxAbs.toFixed(4)), threads: c.threads }) + '\n');
+    }
+    upB.dispose();
   }
-  upF.dispose(); upB.dispose();
+  upF.dispose();
 }
 
 /** Peak RSS of one upscale over the loaded model: untiled, or with the tile the budget allows (src/api/memory.ts). */
@@ -352,7 +355,7 @@ async function main(): Promise<void> {
   const memTiled = Number(arg('memory-tiled', '512'));
   const budget = parseMemory(arg('max-memory', '3G'));
   const out = arg('out', '');
-  const only = arg('only', 'fp32,bf16,baseline').split(',');
+  const only = arg('only', 'fp32,bf16,auto,baseline').split(',');
   for (const [k, v] of [['sizes', sizes], ['repeat', [repeat]], ['memory-untiled', [memUntiled]], ['memory-tiled', [memTiled]]] as const) {
     if (v.some((x) => !Number.isSafeInteger(x) || x < 0) || (k === 'sizes' && v.some((x) => x < 16)) || (k === 'repeat' && v[0]! < 1)) throw new Error(`--${k}: expected ${k === 'sizes' ? 'sizes of at least 16 LR px' : 'a non-negative integer'}, got ${arg(k, '')}`);
   }
@@ -370,6 +373,7 @@ async function main(): Promise<void> {
     }
     for (const [key, cfg] of [
       ['bf16', { role: 'vpdsr', dtype: 'bf16', layout: 'channels_last', threads: 2 }],
+      ['auto', { role: 'vpdsr', dtype: 'auto', layout: 'channels_last', threads: 2 }],
       ['baseline', { role: 'baseline', dtype: 'fp32', layout: 'contiguous', threads: 1 }],
     ] as const) {
       if (!only.includes(key)) continue;
@@ -383,6 +387,12 @@ async function main(): Promise<void> {
         const v = results[k]?.total_s as number | undefined;
         if (v) emit({ bench: 'models', case: 'ratio', lr: size, config: k, vs: 'baseline', ratio: r3(v / base), target: k === 'fp32' ? 0.25 : undefined });
       }
+    }
+    // The reduced-precision modes against vpdsr's own fp32 (target for auto: ≤ 0.5×).
+    const f32 = results.fp32?.total_s as number | undefined;
+    for (const k of ['bf16', 'auto']) {
+      const v = results[k]?.total_s as number | undefined;
+      if (f32 && v) emit({ bench: 'models', case: 'ratio', lr: size, config: k, vs: 'fp32', ratio: r3(v / f32), target: k === 'auto' ? 0.5 : undefined });
     }
   }
   if (psnrImages > 0) {

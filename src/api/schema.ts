@@ -1,6 +1,7 @@
 // The option schemas of upscaling, shared by the library (upscale(), loadModel()) and the CLI
 // (`vpdsr upscale` builds the same objects from its flags). Defaults live here and only here.
 import { DEFAULT_TILE, PIPELINE_DTYPES, type PipelineDType } from '../models/pipeline.js';
+import { defaultDType } from '../models/precision.js';
 import { SAMPLER_KINDS, UPSTREAM_DEFAULTS, type SamplerKind } from '../models/presets.js';
 import { MIN_TILE, TILE_MERGES, type TileMerge } from '../models/tiling.js';
 import { BUNDLED_MODEL, bundledModelDir } from '../models/bundled.js';
@@ -20,7 +21,8 @@ export const DEFAULT_MODEL: string = bundledModelDir() ? BUNDLED_MODEL : 'bicubi
 export const DEFAULTS = {
   model: DEFAULT_MODEL,
   device: 'cpu',
-  dtype: 'fp32' as PipelineDType,
+  /** On the default device; loadUpscaler resolves an unset dtype per device (precision.ts defaultDType: auto on CUDA). */
+  dtype: defaultDType('cpu') as PipelineDType,
   ext: 'auto' as ExtChoice,
   quality: 95,
   colorFix: 'none' as ColorFix,

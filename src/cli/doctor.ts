@@ -1,12 +1,14 @@
 // vpdsr doctor: what LibTorch this is, what it can use, and whether conv2d forward+backward works.
 import type { Command } from 'commander';
 import * as torch from '../engine/index.js';
+import { defaultDType } from '../models/precision.js';
 
 export interface DoctorReport {
   vpdsr: string;
   node: string;
   libtorch: { version: string; cuda: boolean; mkldnn: boolean; openmp: boolean; mkl: boolean; lapack: boolean; cxx11abi: boolean; cpuCapability: string | null; blas: string };
-  cpu: { model: string; flags: string[]; bf16: boolean; amx: boolean };
+  /** defaultDtype: the pipeline dtype used on the CPU when none is given (models/precision.ts). */
+  cpu: { model: string; flags: string[]; bf16: boolean; amx: boolean; defaultDtype: 'fp32' | 'auto' };
   threads: number;
   availableCores: number;
   devices: string[];
@@ -44,7 +46,7 @@ export function doctor(version: string): DoctorReport {
     vpdsr: version,
     node: process.version,
     libtorch: { version: cfg.version, cuda: cfg.cuda, mkldnn: cfg.mkldnn, openmp: cfg.openmp, mkl: cfg.mkl, lapack: cfg.lapack, cxx11abi: cfg.cxx11abi, cpuCapability: cap, blas: torch.blasLibrary() },
-    cpu: { ...cpu, bf16: cpu.flags.includes('avx512_bf16') || cpu.flags.includes('amx_bf16'), amx: cpu.flags.includes('amx_bf16') },
+    cpu: { ...cpu, bf16: cpu.flags.includes('avx512_bf16') || cpu.flags.includes('amx_bf16'), amx: cpu.flags.includes('amx_bf16'), defaultDtype: defaultDType('cpu', cpu.flags) },
     threads: torch.getNumThreads(),
     availableCores: torch.availableCores(),
     devices: torch.devices(),
@@ -76,7 +78,7 @@ export function registerDoctor(program: Command, version: string): void {
           `vpdsr ${r.vpdsr} on Node ${r.node}`,
           `LibTorch ${l.version}  CUDA: ${l.cuda ? 'yes' : 'no'}  oneDNN: ${l.mkldnn ? 'yes' : 'no'}  OpenMP: ${l.openmp ? 'yes' : 'no'}  CPU kernels: ${l.cpuCapability ?? 'unknown'}`,
           `BLAS: ${l.blas}`,
-          `CPU: ${r.cpu.model}  [${r.cpu.flags.join(' ')}]  bf16: ${r.cpu.bf16 ? (r.cpu.amx ? 'AMX' : 'AVX512_BF16') : 'no'}`,
+          `CPU: ${r.cpu.model}  [${r.cpu.flags.join(' ')}]  bf16: ${r.cpu.bf16 ? (r.cpu.amx ? 'AMX' : 'AVX512_BF16') : 'no'}  default dtype: ${r.cpu.defaultDtype}`,
           `threads: ${r.threads} of ${r.availableCores} cores   devices: ${r.devices.join(', ')}   allocator: ${r.allocator}`,
           `distributed: ${distributedLine(r.distributed)}`,
           r.smoke.ok ? `smoke test (conv2d forward+backward): ok in ${(r.smoke.seconds * 1000).toFixed(1)} ms (${r.smoke.gflops!.toFixed(1)} GFLOP/s)` : `smoke test FAILED: ${r.smoke.error}`,

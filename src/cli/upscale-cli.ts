@@ -16,6 +16,7 @@ import { runParsedBatch, removeTempFiles, makeOutDir, type BatchSummary, type It
 import { shown, z } from '../api/options.js';
 import { checkModel, checkRender, DEFAULTS, DEFAULT_MODEL, modelFields, renderFields, renderJob, type ParsedModelSpec } from '../api/schema.js';
 import { PIPELINE_DTYPES } from '../models/pipeline.js';
+import { defaultDType } from '../models/precision.js';
 import { SAMPLER_KINDS } from '../models/presets.js';
 import { TILE_MERGES } from '../models/tiling.js';
 import { EXIT, flagName, numeric, parseFlags as parseWith, UsageError } from './errors.js';
@@ -94,8 +95,8 @@ export function registerUpscale(program: Command): void {
     .option('--max-pixels <n>', 'refuse inputs with more pixels (decompression bombs; default 100000000 or VPDSR_MAX_PIXELS)', numeric)
     .option('--device <dev>', 'cpu | cuda | cuda:N (default cpu)')
     .option('--threads <n>', 'CPU threads (default: all cores)', numeric)
-    .option('--dtype <t>', `${PIPELINE_DTYPES.join('|')} (default fp32)`)
-    .addOption(new Option('--fp32', 'Real-ESRGAN flag: same as --dtype fp32 (the default)').hideHelp())
+    .option('--dtype <t>', `${PIPELINE_DTYPES.join('|')}: auto = bf16 with fp32 where bf16 loses accuracy (default: auto on CUDA and on CPUs with AVX512_BF16/AMX, else fp32; here ${defaultDType('cpu')} on cpu)`)
+    .addOption(new Option('--fp32', 'Real-ESRGAN flag: same as --dtype fp32').hideHelp())
     .option('--suffix <text>', 'output name NAME_SUFFIX.EXT (default: none, NAME.EXT)')
     .option('--ext <ext>', 'png|jpg|webp|tiff|auto: output format (default auto = the input\'s, PNG for GIF/AVIF/HEIF)')
     .option('--quality <q>', `JPEG/WebP quality 1-100 (default ${DEFAULTS.quality})`, numeric)

@@ -8,12 +8,14 @@ import { latentSampler, ENGINE_DTYPE, type DiffusionParts } from './pipeline.js'
 import { chooseSampler } from './presets.js';
 import { createGaussianDiffusion } from './diffusion/index.js';
 import { loadModelFolder, loadPublicModel, type LoadedModel } from './convert.js';
+import { AUTO_PLAN, defaultDType, castKeepingFp32, type PrecisionPlan } from './precision.js';
 
 export * from './presets.js';
 export * from './pipeline.js';
 export * from './tiling.js';
 export { BUNDLED_MODEL, bundledModelDir, defaultModel, resolveBundled } from './bundled.js';
 export { BicubicUpscaler } from './bicubic.js';
+export { AUTO_PLAN, BF16_CPU_FLAGS, defaultDType, castKeepingFp32, castFor, moduleDType, type PrecisionPlan } from './precision.js';
 export { convertPublic, loadPublicModel, loadModelFolder, checkPublicFile, type LoadedModel } from './convert.js';
 export { MODEL_FORMAT, readModelJson, checkModelJson, type ModelJson, ModelFormatError } from './format.js';
 
@@ -52,7 +54,7 @@ export function loadUpscaler(spec: UpscalerSpec): Upscaler {
   if ('model' in spec && spec.model === 'bicubic') return new BicubicUpscaler(device);
   const s = spec as CommonSpec & { model?: string; preset?: string; unet?: string; vq?: string };
   // dtype is checked once where it enters (modelFields, src/api/schema.ts); here it is typed.
-  const dtype = s.dtype ?? 'fp32';
+  const dtype = s.dtype ?? defaultDType(device);
   if (s.sampler !== undefined && !SAMPLER_KINDS.includes(s.sampler)) throw new Error(`sampler must be one of ${SAMPLER_KINDS.join(', ')}, got ${JSON.stringify(s.sampler)}`);
   if (s.steps !== undefined && (!Number.isSafeInteger(s.steps) || s.steps < 1)) throw new Error(`steps must be a positive integer, got ${s.steps}`);
   const source = typeof s.model === 'string'
@@ -69,6 +71,8 @@ interface PartsOptions {
   device: string; dtype: PipelineDType; sampler?: SamplerKind; steps?: number; onWarning?: (message: string) => void;
   /** 'contiguous' reproduces upstream's NCHW layout (the bench baseline). */
   layout?: 'channels_last' | 'contiguous';
+  /** The fp32 modules of dtype 'auto' (default AUTO_PLAN; bench/models/precision.ts tries others). */
+  plan?: PrecisionPlan;
 }
 
 /** Module.to for both module bases in the tree (engine/nn's to(), models/nn's toDType/toDevice). */
@@ -115,10 +119,12 @@ export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts 
       // One-step uses the full schedule's T − 1; multi-step samplers may run a respaced chain.
       timestepRespacing: choice.sampler === 'one-step' ? null : choice.steps,
     });
-    const dt = ENGINE_DTYPE[o.dtype];
-    for (const net of m.vq ? [m.unet, m.vq] : [m.unet]) {
+    // 'auto': the networks in bf16, then the plan's modules back in fp32 (same parameter names).
+    const dt = o.dtype === 'auto' ? 'bfloat16' : ENGINE_DTYPE[o.dtype];
+    const plan = o.dtype === 'auto' ? o.plan ?? AUTO_PLAN : undefined;
+    for (const [net, keep] of m.vq ? [[m.unet, plan?.unet], [m.vq, plan?.vq]] as const : [[m.unet, plan?.unet]] as const) {
       net.requiresGrad_(false);
-      moveModule(net, o.device, dt, o.layout);
+      castKeepingFp32(net, keep ?? [], () => moveModule(net, o.device, dt, o.layout));
     }
     const { unet, vq } = m;
     const layout = o.layout ?? 'channels_last';

@@ -5,7 +5,7 @@
 //   readonly scale: 4;
 //   readonly name: string;                  // 'bicubic', 'sinsr-v1', a model folder's name …
 //   readonly device: string;                // 'cpu', 'cuda:0'
-//   readonly dtype: 'fp32' | 'bf16';
+//   readonly dtype: 'fp32' | 'bf16' | 'auto';   // the precision that runs (auto: precision.ts's plan)
 //   /** lr: [1, 3, h, w] float32 in [0, 1] (any device) → [1, 3, 4h, 4w] float32 in [0, 1] on
 //    *  the CPU, clamped, not rounded (quantise with round-half-to-even ×255 to match upstream). */
 //   upscale(lr: Tensor, opts?: UpscaleOptions): Tensor;
@@ -33,9 +33,11 @@ import { Tensor } from '../engine/index.js';
 import { MIN_TILE, planTiles, TileMerger, TILE_MERGES, type TileOptions } from './tiling.js';
 import { UPSTREAM_DEFAULTS } from './presets.js';
 
-export type PipelineDType = 'fp32' | 'bf16';
-export const PIPELINE_DTYPES: readonly PipelineDType[] = ['fp32', 'bf16'];
-export const ENGINE_DTYPE = { fp32: 'float32', bf16: 'bfloat16' } as const;
+/** fp32, bf16, or auto: bf16 networks with the modules of precision.ts's AUTO_PLAN in fp32. */
+export type PipelineDType = 'fp32' | 'bf16' | 'auto';
+export const PIPELINE_DTYPES: readonly PipelineDType[] = ['fp32', 'bf16', 'auto'];
+/** The dtype of the tensors the pipeline passes between the networks (auto: f32; each network casts at its modules). */
+export const ENGINE_DTYPE = { fp32: 'float32', bf16: 'bfloat16', auto: 'float32' } as const;
 
 export interface UpscaleOptions extends TileOptions {
   seed?: number;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import * as torch from '../../src/engine/index.js';
 import { Tensor } from '../../src/engine/index.js';
-import { BicubicUpscaler, loadUpscaler } from '../../src/models/index.js';
+import { BicubicUpscaler, defaultDType, loadUpscaler } from '../../src/models/index.js';
 import { readImage, toUint8 } from '../../src/io/image/index.js';
 import { tmpDir } from '../io/fixtures.js';
 import { cliPath } from '../helpers.js';
@@ -89,7 +89,7 @@ test('upscale: bad flags and missing weights give one line naming the flag or th
     [['-i', img, '-o', dir, '--unet', img, '--vq', img], /--preset is needed with --unet and --vq/],
     [['-i', img, '-o', dir, '--model', 'bicubic', '--sampler', 'euler'], /--sampler must be one of one-step, ddim, stochastic, got "euler"/],
     [['-i', img, '-o', dir, '--model', 'bicubic', '--steps', '4'], /--steps does not apply to the bicubic model/],
-    [['-i', img, '-o', dir, '--model', 'bicubic', '--dtype', 'fp16'], /--dtype must be one of fp32, bf16, got "fp16"/],
+    [['-i', img, '-o', dir, '--model', 'bicubic', '--dtype', 'fp16'], /--dtype must be one of fp32, bf16, auto, got "fp16"/],
     [['-i', img, '-o', dir, '--model', 'bicubic', '--tile', '-3'], /-t\/--tile must be 0 \(no tiling\) or an integer of at least 16 LR pixels, got -3/],
     [['-i', img, '-o', dir, '--model', 'bicubic', '--device', 'gpu'], /--device must be cpu, cuda or cuda:N, got "gpu"/],
     [['-i', path.join(dir, 'none'), '-o', dir, '--model', 'bicubic'], /-i .*none: no such file or folder/],
@@ -115,7 +115,8 @@ test('upscale --model DIR: the CLI writes what the library computes for the same
   const out = path.join(dir, 'out');
   const r = cli('upscale', '-i', path.join(dir, 'p.png'), '-o', out, '--model', model, '--seed', '3', '--tile', '0', '--threads', String(torch.getNumThreads()));
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /sinsr-v1 on cpu \(fp32\)/);
+  // The default dtype of this CPU (auto with AVX512_BF16/AMX, else fp32), the same for the library below.
+  assert.match(r.stderr, new RegExp(`sinsr-v1 on cpu \\(${defaultDType('cpu')}\\)`));
   const got = await pixels(path.join(out, 'p.png'));
   assert.deepEqual([got.width, got.height], [96, 80]);
   const up = loadUpscaler({ model });

@@ -7,6 +7,7 @@ import { Downsample, ResBlock, Upsample, forwardInPlace, isTimestepBlock, normal
 import { BasicLayer, SwinTransformerBlock, lcm } from './swin.js';
 import { relativePositionIndexData, calculateMaskData } from './swin_mask.js';
 import { timestepEmbedding } from './timestep.js';
+import { castFor } from '../precision.js';
 
 /** TimestepEmbedSequential: children named 0, 1, …; passes emb to the ResBlocks, x alone to the rest. */
 export class TimestepEmbedSequential extends Module {
@@ -216,15 +217,17 @@ export class UNetModelSwin extends Module {
       const feat = this.feature_extractor.forward(lqIn);
       let h = torch.cat([x.dtype === dtype ? x : x.to({ dtype }), feat], 1);
       const hs: Tensor[] = [];
+      // Each block gets its input in its own dtype (a mixed-precision plan keeps some in fp32).
       for (const m of this.input_blocks) {
-        h = m.forwardEmb(h, emb);
+        h = m.forwardEmb(castFor(m, h), castFor(m, emb));
         hs.push(h);
       }
-      h = this.middle_block.forwardEmb(h, emb);
-      for (const m of this.output_blocks) h = m.forwardEmb(torch.cat([h, hs.pop()!], 1), emb);
-      let y = forwardInPlace(this.out, h); // norm, SiLU (in place in inference), conv
-      // vpdsr's residual form (unshuffled pixel space): x̂₀ = output + unshuffle₄(bicubic ×4 of the LR).
-      if (this.config.lq_residual) y = y.add(torch.pixelUnshuffle(torch.interpolate(lqIn, { scaleFactor: 4, mode: 'bicubic', alignCorners: false }), 4));
+      h = this.middle_block.forwardEmb(castFor(this.middle_block, h), castFor(this.middle_block, emb));
+      for (const m of this.output_blocks) h = m.forwardEmb(torch.cat([castFor(m, h), castFor(m, hs.pop()!)], 1), castFor(m, emb));
+      let y = forwardInPlace(this.out, castFor(this.out, h)); // norm, SiLU (in place in inference), conv
+      // vpdsr's residual form (unshuffled pixel space): x̂₀ = output + unshuffle₄(bicubic ×4 of the LR),
+      // in the output layer's dtype (an fp32 output layer adds the f32 LR, not its bf16 rounding).
+      if (this.config.lq_residual) y = y.add(torch.pixelUnshuffle(torch.interpolate(lq.dtype === y.dtype ? lq : lq.to({ dtype: y.dtype }), { scaleFactor: 4, mode: 'bicubic', alignCorners: false }), 4));
       return y.dtype === x.dtype ? y : y.to({ dtype: x.dtype });
     });
   }

@@ -40,12 +40,10 @@ export class VQModelTorch extends Module {
     this.downFactor = 2 ** (cfg.ddconfig.ch_mult.length - 1);
   }
 
-  private get paramDtype(): torch.DType { return this.quant_conv.weight.dtype; }
-
-  /** The module's dtype, and channels-last when its conv weights are (then every activation is). */
-  private prepare(x: Tensor): Tensor {
+  /** x in the dtype of the conv it goes to (a mixed-precision plan may keep some in fp32), and channels-last when its conv weights are (then every activation is). */
+  private prepare(x: Tensor, to: Conv2d): Tensor {
     const cl = this.encoder.conv_in.weight.isContiguous('channels_last') && !this.encoder.conv_in.weight.isContiguous();
-    const dtype = x.dtype === this.paramDtype ? undefined : this.paramDtype;
+    const dtype = x.dtype === to.weight.dtype ? undefined : to.weight.dtype;
     const wantCl = cl && !x.isContiguous('channels_last');
     if (!dtype && !wantCl) return x;
     return x.to({ dtype, memoryFormat: wantCl ? 'channels_last' : undefined });
@@ -75,8 +73,8 @@ export class VQModelTorch extends Module {
       hh = Math.floor(hh / 2); ww = Math.floor(ww / 2);
     }
     return torch.scope(() => {
-      const h = this.encoder.forward(this.prepare(x));
-      return this.quant_conv.forward(h);
+      const h = this.encoder.forward(this.prepare(x, this.encoder.conv_in));
+      return this.quant_conv.forward(this.prepare(h, this.quant_conv));
     });
   }
 
@@ -88,11 +86,11 @@ export class VQModelTorch extends Module {
       if (!opts.forceNotQuantize) {
         // An f32 latent is quantised in f32 even by a bf16 model (its codebook stays f32, see to()):
         // the nearest-code decision is the f32 one, and only z_q is rounded.
-        const q = this.quantize.forward(h.dtype === 'float32' || h.dtype === 'float64' ? h : this.prepare(h), { straightThrough: opts.straightThrough });
+        const q = this.quantize.forward(h.dtype === 'float32' || h.dtype === 'float64' ? h : this.prepare(h, this.quant_conv), { straightThrough: opts.straightThrough });
         opts.onQuantize?.(q);
         quant = q.zQ;
       }
-      const z = this.post_quant_conv.forward(this.prepare(quant));
+      const z = this.post_quant_conv.forward(this.prepare(quant, this.post_quant_conv));
       return this.decoder.forward(z);
     });
   }

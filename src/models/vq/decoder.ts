@@ -1,6 +1,7 @@
 // Decoder — ResShift@3ce1d81:ldm/modules/diffusionmodules/model.py Decoder (MODEL_SPEC.md §3.4).
 import { Tensor } from '../../engine/index.js';
 import { Module, Conv2d } from '../../engine/nn/index.js';
+import { castFor } from '../precision.js';
 import { ModuleList, Namespace, Normalize, normSwish, Upsample, type GroupNorm } from './layers.js';
 import { ResnetBlock } from './resnet.js';
 import { AttnBlock } from './attention.js';
@@ -63,21 +64,32 @@ export class Decoder extends Module {
     this.conv_out = new Conv2d(blockIn, d.out_ch, 3, { stride: 1, padding: 1 });
   }
 
-  /** Decoder.forward: conv_in, mid, levels from lowest to full resolution, norm_out, swish, conv_out. */
+  /**
+   * Decoder.forward: conv_in, mid, levels from lowest to full resolution, norm_out, swish, conv_out.
+   * Each module gets its input in its own dtype (a mixed-precision plan keeps some in fp32).
+   */
   forward(z: Tensor): Tensor {
-    let h = this.conv_in.forward(z);
-    const step = (f: (t: Tensor) => Tensor): void => { const n = f(h); h.dispose(); h = n; };
-    step((t) => this.mid.forward(t));
+    const z0 = castFor(this.conv_in, z);
+    let h = this.conv_in.forward(z0);
+    if (z0 !== z) z0.dispose();
+    const step = (m: Module, f: (t: Tensor) => Tensor): void => {
+      const x = castFor(m, h);
+      if (x !== h) h.dispose();
+      const n = f(x);
+      x.dispose();
+      h = n;
+    };
+    step(this.mid, (t) => this.mid.forward(t));
     for (let i = this.num_resolutions - 1; i >= 0; i--) {
       const level = this.up.at(i);
       for (let j = 0; j < this.num_res_blocks[i]! + 1; j++) {
-        step((t) => level.block.at(j).forward(t));
-        if (level.attn.length > 0) step((t) => level.attn.at(j).forward(t));
+        step(level.block.at(j), (t) => level.block.at(j).forward(t));
+        if (level.attn.length > 0) step(level.attn.at(j), (t) => level.attn.at(j).forward(t));
       }
-      if (level.upsample) step((t) => level.upsample!.forward(t));
+      if (level.upsample) step(level.upsample, (t) => level.upsample!.forward(t));
     }
-    step((t) => normSwish(this.norm_out, t));
-    step((t) => this.conv_out.forward(t));
+    step(this.norm_out, (t) => normSwish(this.norm_out, t));
+    step(this.conv_out, (t) => this.conv_out.forward(t));
     return h;
   }
 }

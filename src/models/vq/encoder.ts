@@ -5,6 +5,7 @@ import { ModuleList, Namespace, Normalize, normSwish, Downsample, type GroupNorm
 import { ResnetBlock } from './resnet.js';
 import { AttnBlock } from './attention.js';
 import type { DDConfig } from './config.js';
+import { castFor } from '../precision.js';
 
 /** One resolution level: `down.i.block`, `down.i.attn`, `down.i.downsample`. */
 class DownLevel extends Namespace {
@@ -26,11 +27,17 @@ export class MidBlock extends Namespace {
     this.block_2 = new ResnetBlock(ch);
   }
 
+  /** Each module gets its input in its own dtype (a mixed-precision plan may keep some in fp32). */
   forward(x: Tensor): Tensor {
-    const a = this.block_1.forward(x);
-    const b = this.attn_1.forward(a);
-    a.dispose();
-    try { return this.block_2.forward(b); } finally { b.dispose(); }
+    let h = x;
+    for (const m of [this.block_1, this.attn_1, this.block_2]) {
+      const t = castFor(m, h);
+      if (t !== h && h !== x) h.dispose();
+      const n = m.forward(t);
+      if (t !== x) t.dispose();
+      h = n;
+    }
+    return h;
   }
 }
 
@@ -81,22 +88,33 @@ export class Encoder extends Module {
     this.conv_out = new Conv2d(blockIn, d.double_z ? 2 * d.z_channels : d.z_channels, 3, { stride: 1, padding: 1 });
   }
 
-  /** Encoder.forward: conv_in, the levels (blocks, attention, downsample), mid, norm_out, swish, conv_out. */
+  /**
+   * Encoder.forward: conv_in, the levels (blocks, attention, downsample), mid, norm_out, swish, conv_out.
+   * Each module gets its input in its own dtype (a mixed-precision plan keeps some in fp32).
+   */
   forward(x: Tensor): Tensor {
     // Upstream keeps every intermediate in `hs`; only the last is ever read, so we keep one.
-    let h = this.conv_in.forward(x);
-    const step = (f: (t: Tensor) => Tensor): void => { const n = f(h); h.dispose(); h = n; };
+    const x0 = castFor(this.conv_in, x);
+    let h = this.conv_in.forward(x0);
+    if (x0 !== x) x0.dispose();
+    const step = (m: Module, f: (t: Tensor) => Tensor): void => {
+      const t = castFor(m, h);
+      if (t !== h) h.dispose();
+      const n = f(t);
+      t.dispose();
+      h = n;
+    };
     for (let i = 0; i < this.num_resolutions; i++) {
       const level = this.down.at(i);
       for (let j = 0; j < this.num_res_blocks[i]!; j++) {
-        step((t) => level.block.at(j).forward(t));
-        if (level.attn.length > 0) step((t) => level.attn.at(j).forward(t));
+        step(level.block.at(j), (t) => level.block.at(j).forward(t));
+        if (level.attn.length > 0) step(level.attn.at(j), (t) => level.attn.at(j).forward(t));
       }
-      if (level.downsample) step((t) => level.downsample!.forward(t));
+      if (level.downsample) step(level.downsample, (t) => level.downsample!.forward(t));
     }
-    step((t) => this.mid.forward(t));
-    step((t) => normSwish(this.norm_out, t));
-    step((t) => this.conv_out.forward(t));
+    step(this.mid, (t) => this.mid.forward(t));
+    step(this.norm_out, (t) => normSwish(this.norm_out, t));
+    step(this.conv_out, (t) => this.conv_out.forward(t));
     return h;
   }
 }
