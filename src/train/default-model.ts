@@ -101,7 +101,8 @@ async function evaluateSet(methods: { name: string; model: string }[], lrDir: st
     for (const m of methods) {
       const dir = path.join(outDir, m.name);
       fs.mkdirSync(dir, { recursive: true });
-      const up = loadUpscaler({ model: m.model, onWarning: () => {} });
+      // fp32, the reference precision (the CLI's default may be auto): the recorded table is reproducible anywhere.
+      const up = loadUpscaler({ model: m.model, dtype: 'fp32', onWarning: () => {} });
       let psnr = 0, ssim = 0, secs = 0;
       try {
         for (const n of names) {
