@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import * as torch from '../../src/engine/index.js';
 import { loadUpscaler } from '../../src/models/index.js';
+import { defaultDType } from '../../src/models/precision.js';
 import { readImage, toUint8 } from '../../src/io/image/index.js';
 import { tinyModel } from '../models/tiny-model.js';
 import { loadModel, upscale, AbortError } from '../../src/api.js';
@@ -58,7 +59,8 @@ test('--model DIR: pixels equal the pipeline Upscaler for the same seed, tiled a
     const dir = `${out}-${tile}`;
     const r = await vpdsr(['-i', path.join(root, 'rgb.png'), '-o', dir, '--model', model, '--seed', '7', '--tile', tile, ...extra]);
     assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /sinsr-v1 on cpu \(fp32\)/);
+    // No --dtype: this CPU's default (auto with AVX512_BF16/AMX, else fp32), the same as loadUpscaler's below.
+    assert.match(r.out, new RegExp(`sinsr-v1 on cpu \\(${defaultDType('cpu')}\\)`));
     const got = await sharp(path.join(dir, 'rgb.png')).raw().toBuffer({ resolveWithObject: true });
     assert.deepEqual([got.info.width, got.info.height, got.info.channels], [160, 112, 3]);
     const up = loadUpscaler({ model });
