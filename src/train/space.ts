@@ -33,6 +33,14 @@ export interface TrainSpace {
   decode(z: Tensor): Tensor;
 }
 
+/**
+ * Channels-last, the layout LibTorch's CPU convolutions are fastest in (the recipe's UNet forward: 0.59 s
+ * vs 0.71 s NCHW at batch 16); the networks' activations, and so their gradients, follow the input's.
+ */
+export function channelsLast(x: Tensor): Tensor {
+  return x.to({ memoryFormat: 'channels_last' });
+}
+
 export function up4(x: Tensor): Tensor {
   return torch.interpolate(x, { scaleFactor: 4, mode: 'bicubic', alignCorners: false });
 }
@@ -50,8 +58,8 @@ export function pixelSpace(schedule: ScheduleSpec): TrainSpace {
     diffusion: diffusionFor(schedule, 'pixel'),
     clipDenoised: true,
     zShape: (hr) => hr.shape,
-    zY: (lq) => torch.noGrad(() => up4(lq)),
-    z0: (hr) => hr.detach().clone(),
+    zY: (lq) => torch.noGrad(() => torch.scope(() => channelsLast(up4(lq)))),
+    z0: (hr) => channelsLast(hr.detach()).clone(),
     cond: (_lq, zY) => zY,
     decode: (z) => torch.alias(z),
   };
@@ -64,9 +72,9 @@ export function unshuffleSpace(schedule: ScheduleSpec): TrainSpace {
     diffusion: diffusionFor(schedule, 'unshuffle'),
     clipDenoised: true,
     zShape: (hr) => [hr.size(0), UNSHUFFLE_CHANNELS, Math.floor(hr.size(2) / 4), Math.floor(hr.size(3) / 4)],
-    zY: (lq) => torch.noGrad(() => torch.scope(() => torch.pixelUnshuffle(up4(lq), 4))),
-    z0: (hr) => torch.noGrad(() => torch.pixelUnshuffle(hr, 4)),
-    cond: (lq) => lq,
+    zY: (lq) => torch.noGrad(() => torch.scope(() => channelsLast(torch.pixelUnshuffle(up4(lq), 4)))),
+    z0: (hr) => torch.noGrad(() => torch.scope(() => channelsLast(torch.pixelUnshuffle(hr, 4)))),
+    cond: (lq) => channelsLast(lq),
     decode: (z) => torch.pixelShuffle(z, 4),
   };
 }

@@ -42,7 +42,9 @@ test('unshuffle space: z₀ is the 4×4 unshuffle of HR (48 channels at LR size)
     const zy = s.zY(lq);
     assert.deepEqual(zy.shape, [2, 48, 4, 6]);
     // The condition is the LR itself, at the latent's size.
-    assert.equal(s.cond(lq, zy), lq);
+    const cond = s.cond(lq, zy);
+    assert.deepEqual(cond.shape, lq.shape);
+    assert.equal(cond.sub(lq).abs().max().item(), 0);
     // Pixel (0, 0) of the bicubic ×4 image is channel 0 of LR pixel (0, 0); pixel (3, 3) of the red plane is channel 15.
     const up = torch.interpolate(lq, { scaleFactor: 4, mode: 'bicubic', alignCorners: false });
     assert.equal(zy.narrow(0, 0, 1).narrow(1, 15, 1).narrow(2, 0, 1).narrow(3, 0, 1).item(), up.narrow(0, 0, 1).narrow(1, 0, 1).narrow(2, 3, 1).narrow(3, 3, 1).item());
