@@ -4,23 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
 import * as torch from '../../src/engine/index.js';
+import { freePort } from '../../src/cli/launch.js';
 
 const { distributed } = torch;
 const self = fileURLToPath(import.meta.url);
-
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface RankResult { rank: number; code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }
 
