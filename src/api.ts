@@ -22,7 +22,7 @@ export { AbortError, OptionError, MemoryError, CallbackError } from './api/error
 export { ImageError } from './io/image/errors.js';
 export { ModelFormatError } from './models/format.js';
 export { CheckpointError } from './io/checkpoint/errors.js';
-export { COLOR_FIXES, type ColorFix } from './api/colorfix.js';
+export { COLOR_FIXES, type ColorFix } from './models/colorfix.js';
 export { EXT_CHOICES, type ExtChoice } from './api/naming.js';
 export { expandInputs, type InputList } from './api/inputs.js';
 export { runBatch, type BatchSummary, type BatchHooks, type ItemResult, type JobOptions } from './api/runner.js';

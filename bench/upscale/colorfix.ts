@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as torch from '../../src/engine/index.js';
 import type { Tensor } from '../../src/engine/index.js';
 import { readImage, toUint8 } from '../../src/io/image/index.js';
-import { applyColorFix, COLOR_FIXES } from '../../src/api/colorfix.js';
+import { applyColorFix, COLOR_FIXES } from '../../src/models/colorfix.js';
 import { bicubicX4 } from '../../src/models/pipeline.js';
 
 const shared = process.argv[2] ?? path.resolve(process.cwd(), '..', 'shared');
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     torch.scope(() => {
       const style = bicubicX4(lr!.data).clamp(0, 1);
       for (const [method, out] of [['bicubic', quant(style)], ['osediff', od!.data]] as const) {
-        for (const fix of COLOR_FIXES) {
+        for (const fix of COLOR_FIXES.filter((f) => f !== 'auto') as Exclude<typeof COLOR_FIXES[number], 'auto'>[]) {
           const y = fix === 'none' ? out : quant(applyColorFix(fix, out, style));
           const key = `${method}+${fix}`;
           sums[key] = (sums[key] ?? 0) + psnrY(y, hr!.data);

@@ -18,7 +18,10 @@ const { values } = parseArgs({ options: {
 } });
 const ev = JSON.parse(fs.readFileSync(path.join(values.run, 'eval.json'), 'utf8'));
 const secs = Object.fromEntries(ev.rows.map((r) => [r.method, r.seconds_per_image]));
-const label = { bicubic: 'bicubic', teacher: 'teacher (multi-step, T = 4)', 'student-plain': 'plain-distillation student (L_distill)', 'student-vpdsr': 'VPD-SR student = vpdsr-x4 (shipped)' };
+// The diffusion rows carry the export's colour fix when the config names one (train:default's evaluateSet).
+const fix = JSON.parse(fs.readFileSync(path.join(values.model, 'model.json'), 'utf8')).colorFix;
+const withFix = fix ? ` + ${fix.method} colour fix (${fix.levels} levels)` : '';
+const label = { bicubic: 'bicubic', teacher: `teacher (multi-step, T = 4)${withFix}`, 'student-plain': `plain-distillation student (L_distill)${withFix}`, 'student-vpdsr': `VPD-SR student = vpdsr-x4 (shipped)${withFix}`, 'student-vpdsr-raw': 'VPD-SR student without the colour fix' };
 const methods = ev.rows.map((r) => ({ name: label[r.method] ?? r.method, dir: path.join(values.run, 'eval', r.method), s: secs[r.method] }));
 methods.push({ name: 'OSEDiff (published outputs)', dir: path.join(values.data, 'osediff-sr'), s: null });
 if (values['ujs-out']) {

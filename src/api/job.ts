@@ -2,7 +2,7 @@
 // run the pixels through the model, and decide bit depth and metadata for the output format.
 import type { Tensor } from '../engine/index.js';
 import type { DecodedImage, WriteFormat } from '../io/image/index.js';
-import type { ColorFix } from './colorfix.js';
+import type { ColorFix } from '../models/colorfix.js';
 import { chooseTile, type TileChoice } from './memory.js';
 import { upscaleChannels } from './pixels.js';
 import { targetSize, type SizeOptions } from './scale.js';

@@ -9,7 +9,7 @@
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
 import { bicubicX4, UpscaleAbortedError, type Upscaler, type UpscaleOptions } from '../models/pipeline.js';
-import { applyColorFix, type ColorFix } from './colorfix.js';
+import { applyColorFix, resolveColorFix, type ColorFix } from '../models/colorfix.js';
 import { AbortError } from './errors.js';
 import { resizeTo, targetSize, type SizeOptions } from './scale.js';
 
@@ -56,14 +56,15 @@ export async function upscaleChannels(data: Tensor, up: Upscaler, o: PixelOption
     sr = await runModel(up, rgb, { tile: o.tile, tileOverlap: o.tileOverlap, tileMerge: o.tileMerge, seed: o.seed, onTile: o.onTile, signal: o.signal });
     if (o.signal?.aborted) throw new AbortError();
     const out = sr;
+    const fix = resolveColorFix(o.colorFix, up.colorFix);
     // RGB at ×4 without a colour fix: the model's output is the result (no copy: memory).
-    if (!grey && !alpha && o.colorFix === 'none' && W === out.size(3) && H === out.size(2)) {
+    if (!grey && !alpha && fix.method === 'none' && W === out.size(3) && H === out.size(2)) {
       sr = undefined;
       return out;
     }
     return torch.scope(() => {
       let y = out;
-      if (o.colorFix !== 'none') y = applyColorFix(o.colorFix, y, bicubicX4(rgb).clamp(0, 1));
+      if (fix.method !== 'none') y = applyColorFix(fix, y, bicubicX4(rgb).clamp(0, 1));
       y = resizeTo(y, W, H);
       const parts: Tensor[] = [];
       if (grey) {

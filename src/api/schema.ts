@@ -5,7 +5,7 @@ import { defaultDType } from '../models/precision.js';
 import { SAMPLER_KINDS, UPSTREAM_DEFAULTS, type SamplerKind } from '../models/presets.js';
 import { MIN_TILE, TILE_MERGES, type TileMerge } from '../models/tiling.js';
 import { BUNDLED_MODEL, bundledModelDir } from '../models/bundled.js';
-import { COLOR_FIXES, type ColorFix } from './colorfix.js';
+import { COLOR_FIXES, type ColorFix } from '../models/colorfix.js';
 import { parseMemory } from './memory.js';
 import { EXT_CHOICES, type ExtChoice } from './naming.js';
 import type { SizeOptions } from './scale.js';
@@ -25,7 +25,8 @@ export const DEFAULTS = {
   dtype: defaultDType('cpu') as PipelineDType,
   ext: 'auto' as ExtChoice,
   quality: 95,
-  colorFix: 'none' as ColorFix,
+  /** auto: the model folder's own (model.json colorFix), else none. */
+  colorFix: 'auto' as ColorFix,
   tileMerge: 'feather' as TileMerge,
   tileOverlap: DEFAULT_TILE.overlap,
   seed: UPSTREAM_DEFAULTS.seed,

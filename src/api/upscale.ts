@@ -6,7 +6,7 @@ import type { ExtChoice } from './naming.js';
 import { fn, parseOptions, shown, z } from './options.js';
 import { checkRender, renderFields, renderJob } from './schema.js';
 import type { TileOptions } from '../models/tiling.js';
-import type { ColorFix } from './colorfix.js';
+import type { ColorFix } from '../models/colorfix.js';
 import type { WriteFormat } from '../io/image/index.js';
 
 /** What sharp instances offer that is used here (so sharp stays an implementation detail). */

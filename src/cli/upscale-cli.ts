@@ -10,7 +10,7 @@
 import { Option, type Command } from 'commander';
 import { loadModel, type Model } from '../api/model.js';
 import { expandInputs } from '../api/inputs.js';
-import { COLOR_FIXES } from '../api/colorfix.js';
+import { COLOR_FIXES } from '../models/colorfix.js';
 import { Progress } from '../api/progress.js';
 import { runParsedBatch, removeTempFiles, makeOutDir, type BatchSummary, type ItemResult, type JobOptions } from '../api/runner.js';
 import { shown, z } from '../api/options.js';
@@ -103,7 +103,7 @@ export function registerUpscale(program: Command): void {
     .option('-s, --outscale <f>', 'final scale, e.g. 2 or 3.5 (resized after the ×4 model; default 4)', numeric)
     .option('--width <px>', 'exact output width (with --height, or alone keeping the aspect ratio)', numeric)
     .option('--height <px>', 'exact output height', numeric)
-    .option('--color-fix <fix>', `${COLOR_FIXES.join('|')}: match colours to the input (default none, as the reference)`)
+    .option('--color-fix <fix>', `${COLOR_FIXES.join('|')}: match colours to the input (default auto: what the model asks for, the bundled model's wavelet fix over 2 levels; none for the released models, as the reference)`)
     .option('--strip-metadata', 'drop EXIF and ICC (default: kept)')
     .option('--overwrite', 'replace existing outputs (default: skip them)')
     .option('--json', 'one JSON line per image and a summary line on stdout')

@@ -53,6 +53,8 @@ export interface ModelJson {
   provenance: { createdBy: string; created: string; sources: SourceFile[]; note: string };
   /** Optional record of how vpdsr trained the model (data, config, commit, steps, evaluation). */
   training?: JsonObject;
+  /** Optional: the colour fix the model is meant to run with (what `--color-fix auto` applies). */
+  colorFix?: { method: 'adain' | 'wavelet'; levels: number };
 }
 
 export class ModelFormatError extends Error {
@@ -111,11 +113,12 @@ const sourceCheck: Checker = (v, w) => exactObject(v, w, {
 
 /** Validates a parsed model.json (strict); `where` names the file in errors. */
 export function checkModelJson(v: unknown, where: string): ModelJson {
-  // The one optional field: checked here, the rest exactly.
+  // The optional fields: checked here, the rest exactly.
   let rest = v;
-  if (v !== null && typeof v === 'object' && !Array.isArray(v) && 'training' in v) {
-    const { training, ...r } = v as Record<string, unknown>;
-    jsonObject(training, `${where}.training`);
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const { training, colorFix, ...r } = v as Record<string, unknown>;
+    if (training !== undefined) jsonObject(training, `${where}.training`);
+    if (colorFix !== undefined) exactObject(colorFix, `${where}.colorFix`, { method: literal('adain', 'wavelet'), levels: (x, w) => { posInt(1)(x, w); if ((x as number) > 8) fail(w, `must be at most 8, got ${x as number}`); } });
     rest = r;
   }
   exactObject(rest, where, {

@@ -127,6 +127,7 @@ export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts 
       castKeepingFp32(net, keep ?? [], () => moveModule(net, o.device, dt, o.layout));
     }
     const { unet, vq } = m;
+    const colorFix = m.json.colorFix ?? null;
     const layout = o.layout ?? 'channels_last';
     // moveModule can only cast a module base that has to({ memoryFormat }).
     const unetLayout = typeof (unet as { to?: unknown }).to === 'function' ? layout : 'contiguous';
@@ -134,7 +135,7 @@ export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts 
       // Unshuffled pixels: the "latent" is the 4×4 pixel-unshuffle of the bicubic-×4 image (48
       // channels at LR size) and the condition the LR itself; x̂_0 is clamped as in pixel space.
       return {
-        name: m.json.name,
+        name: m.json.name, colorFix,
         codec: { encode: (x) => torch.pixelUnshuffle(x, 4), decode: (z) => torch.pixelShuffle(z, 4) },
         denoise: (x, t, lq) => unet.forward(x.contiguous(unetLayout), t, lq.contiguous(unetLayout)),
         sample: latentSampler(diffusion, choice.sampler, { clipDenoised: true }),
@@ -146,7 +147,7 @@ export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts 
       // Pixel space: the "latent" is the bicubic-×4 image itself, which the UNet also takes as its
       // condition (lq_size = image_size); x̂_0 is clamped as upstream does without an autoencoder.
       return {
-        name: m.json.name,
+        name: m.json.name, colorFix,
         codec: { encode: (x) => x.clone(), decode: (z) => z.clone() },
         denoise: (x, t, lq) => torch.scope(() => unet.forward(x.contiguous(unetLayout), t, torch.interpolate(lq, { scaleFactor: 4, mode: 'bicubic', alignCorners: false }).contiguous(unetLayout))),
         sample: latentSampler(diffusion, choice.sampler, { clipDenoised: true }),
@@ -156,6 +157,7 @@ export function partsFromModel(m: LoadedModel, o: PartsOptions): DiffusionParts 
     }
     return {
       name: m.json.name,
+      colorFix,
       // Each network gets its inputs in the layout of its weights (moveModule above): a mixed-layout
       // conv is oneDNN's slow path (UNet forward 1.1–1.3× slower with NCHW weights and channels-last
       // inputs, measured). The latents and lq have 3 channels: these conversions cost next to nothing.

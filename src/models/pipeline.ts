@@ -32,6 +32,7 @@ import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
 import { MIN_TILE, planTiles, TileMerger, TILE_MERGES, type TileOptions } from './tiling.js';
 import { UPSTREAM_DEFAULTS } from './presets.js';
+import type { ColorFixSpec } from './colorfix.js';
 
 /** fp32, bf16, or auto: bf16 networks with the modules of precision.ts's AUTO_PLAN in fp32. */
 export type PipelineDType = 'fp32' | 'bf16' | 'auto';
@@ -56,6 +57,8 @@ export interface Upscaler {
   readonly kind?: UpscalerKind;
   readonly device: string;
   readonly dtype: PipelineDType;
+  /** The colour fix this model is meant to run with (`--color-fix auto`); absent or null: none. */
+  readonly colorFix?: ColorFixSpec | null;
   upscale(lr: Tensor, opts?: UpscaleOptions): Tensor;
   /** Peak bytes one tile of `tile` × `tile` LR px needs while it runs (its own intermediates). */
   tileBytes?(tile: number): number;
@@ -170,6 +173,8 @@ export { latentSampler } from './diffusion/index.js';
 /** The parts of a diffusion upscaler, on their device and in their dtype. */
 export interface DiffusionParts {
   name: string;
+  /** The colour fix the model folder asks for (model.json colorFix), or null. */
+  colorFix?: ColorFixSpec | null;
   codec: LatentCodec;
   denoise: Denoiser;
   sample: LatentSampler;
@@ -268,11 +273,13 @@ export class DiffusionUpscaler implements Upscaler {
   readonly name: string;
   readonly device: string;
   readonly dtype: PipelineDType;
+  readonly colorFix: ColorFixSpec | null;
   private parts: DiffusionParts | undefined;
 
   constructor(parts: DiffusionParts) {
     this.parts = parts;
     this.name = parts.name;
+    this.colorFix = parts.colorFix ?? null;
     this.device = parts.device;
     this.dtype = parts.dtype;
   }

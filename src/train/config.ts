@@ -119,7 +119,9 @@ export const distillSchema = z.strictObject({
     levels: z.number().int().min(1).max(4).default(1),
     distance: z.enum(['l1', 'charbonnier']).default('l1'),
     target: z.enum(['hr', 'teacher']).default('hr'),
-  }).default({ levels: 1, distance: 'l1', target: 'hr' }),
+    /** Also on the images shifted by one pixel: edges between the Haar grid's blocks are seen too (unshuffle-space models write 4×4 blocks). */
+    shift: z.boolean().default(false),
+  }).default({ levels: 1, distance: 'l1', target: 'hr', shift: false }),
   heads: z.strictObject({ width: posInt.default(128), groups: posInt.default(32) }).default({ width: 128, groups: 32 }),
   data,
   val: val.optional(),

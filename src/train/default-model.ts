@@ -13,7 +13,8 @@ import { parse as parseYaml } from 'yaml';
 import * as torch from '../engine/index.js';
 import { listImages, readRgb8 } from '../data/dataset.js';
 import { writeImage } from '../io/image/index.js';
-import { loadUpscaler } from '../models/index.js';
+import { loadUpscaler, bicubicX4 } from '../models/index.js';
+import { applyColorFix, type ColorFixSpec } from '../models/colorfix.js';
 import { readModelJson, writeModelFolder, MODEL_JSON, UNET_FILE, type JsonObject } from '../models/format.js';
 import { checkConfig, ConfigError } from './config.js';
 import { trainEncoder, ENCODER_FILE } from './encoder-train.js';
@@ -39,7 +40,11 @@ const schema = z.strictObject({
   teacher: section,
   distill: section,
   runs: z.strictObject({ plain: section, vpdsr: section }),
-  export: z.strictObject({ dir: z.string().min(1), license: z.string().min(1), provenance: z.string().min(1) }),
+  export: z.strictObject({
+    dir: z.string().min(1), license: z.string().min(1), provenance: z.string().min(1),
+    /** The colour fix written to the exported model.json (what `--color-fix auto` applies); the evaluation's diffusion rows run with it. */
+    colorFix: z.strictObject({ method: z.enum(['adain', 'wavelet']), levels: z.number().int().min(1).max(8) }).optional(),
+  }),
   evaluation: z.strictObject({ hr: z.string().min(1), lr: z.string().min(1), seed: z.number().int().nonnegative(), max: z.number().int().positive().default(1000) }),
 });
 export type DefaultModelConfig = z.infer<typeof schema>;
@@ -91,8 +96,8 @@ async function prepareData(sources: string[], outDir: string, shortSide: number,
 
 export interface EvalRow { method: string; images: number; psnr_y: number; ssim_y: number; seconds_per_image: number }
 
-/** Upscales every LR of the set with each method, writes the outputs (PNG) and scores PSNR/SSIM on Y. */
-async function evaluateSet(methods: { name: string; model: string }[], lrDir: string, hrDir: string, outDir: string, seed: number, max: number, log?: (l: string) => void): Promise<EvalRow[]> {
+/** Upscales every LR of the set with each method (then its colour fix, if any), writes the outputs (PNG) and scores PSNR/SSIM on Y. */
+async function evaluateSet(methods: { name: string; model: string; colorFix?: ColorFixSpec }[], lrDir: string, hrDir: string, outDir: string, seed: number, max: number, log?: (l: string) => void): Promise<EvalRow[]> {
   const names = (await listImages(lrDir)).slice(0, max);
   const rows: EvalRow[] = [];
   // The registry's psnr / ssim (pyiqa's Y of YCbCr), the same numbers `vpdsr eval` prints.
@@ -110,7 +115,11 @@ async function evaluateSet(methods: { name: string; model: string }[], lrDir: st
           const hr = await readRgb8(path.join(hrDir, n));
           try {
             const t0 = performance.now();
-            const sr = torch.keep(torch.scope(() => up.upscale(lr.unsqueeze(0), { seed, tile: 0 }).mul(255).round().div(255)));
+            // As `vpdsr upscale` does: the fix on the float output against the bicubic ×4 input, then 8 bits.
+            const sr = torch.keep(torch.scope(() => {
+              const y = up.upscale(lr.unsqueeze(0), { seed, tile: 0 });
+              return (m.colorFix ? applyColorFix(m.colorFix, y, bicubicX4(lr.unsqueeze(0)).clamp(0, 1)) : y).mul(255).round().div(255);
+            }));
             secs += (performance.now() - t0) / 1000;
             try {
               await writeImage(path.join(dir, n.replace(/\.[^.]+$/, '.png')), sr.squeeze(0), { overwrite: true });
@@ -183,7 +192,7 @@ export async function trainDefaultModel(file: string, o: DefaultModelOptions = {
     evaluation: null,
   };
   const writeExport = (t: JsonObject): void => {
-    writeModelFolder(exportDir, { ...json, name: x.name, training: t, provenance: { ...json.provenance, note: `VPD-SR student (L_distill + ESS + HFP + adversarial) trained by vpdsr from freely licensed photos only; see PROVENANCE.md` } }, (tmp) => {
+    writeModelFolder(exportDir, { ...json, name: x.name, ...(x.export.colorFix ? { colorFix: x.export.colorFix } : {}), training: t, provenance: { ...json.provenance, note: `VPD-SR student (L_distill + ESS + HFP + adversarial) trained by vpdsr from freely licensed photos only; see PROVENANCE.md` } }, (tmp) => {
       fs.copyFileSync(path.join(student, UNET_FILE), path.join(tmp, UNET_FILE));
       fs.copyFileSync(path.resolve(base, x.export.license), path.join(tmp, 'LICENSE'));
       fs.copyFileSync(path.resolve(base, x.export.provenance), path.join(tmp, 'PROVENANCE.md'));
@@ -193,11 +202,14 @@ export async function trainDefaultModel(file: string, o: DefaultModelOptions = {
   o.log?.(`export → ${exportDir}`);
   if (o.noEval) return { out, model: exportDir };
 
-  // Evaluation on the test set: bicubic, the teacher (T steps), the plain student, the VPD-SR student.
+  // Evaluation on the test set: bicubic, the teacher (T steps), the plain student, the VPD-SR student,
+  // the three with the export's colour fix, and the VPD-SR student without it.
   const ev = x.evaluation;
+  const fix = x.export.colorFix;
   const methods = [
-    { name: 'bicubic', model: 'bicubic' }, { name: 'teacher', model: teaCfg.out + '/model' },
-    { name: 'student-plain', model: path.join(runCfgs[0]![1].out, 'model') }, { name: 'student-vpdsr', model: exportDir },
+    { name: 'bicubic', model: 'bicubic' }, { name: 'teacher', model: teaCfg.out + '/model', colorFix: fix },
+    { name: 'student-plain', model: path.join(runCfgs[0]![1].out, 'model'), colorFix: fix }, { name: 'student-vpdsr', model: exportDir, colorFix: fix },
+    ...(fix ? [{ name: 'student-vpdsr-raw', model: exportDir }] : []),
   ];
   const rows = await evaluateSet(methods, path.resolve(base, ev.lr), path.resolve(base, ev.hr), path.join(out, 'eval'), ev.seed, o.evalMax ?? ev.max, o.log);
   const evaluation = { set: ev.lr, threads: torch.getNumThreads(), seed: ev.seed, outputs: path.join(path.relative(path.resolve(base, '..'), out), 'eval'), rows } as unknown as JsonObject;

@@ -79,16 +79,21 @@ export type HfpDistance = 'l1' | 'charbonnier';
 /**
  * L_HFP = mean |HF(x̂) − HF(x)| over every detail coefficient (each level's bands weighted
  * alike: the mean of the per-level means), or the Charbonnier distance √(d² + ε²).
+ * `shift`: the mean of that and the same on both images shifted by one pixel (one row and column
+ * cropped on each side). The Haar blocks tile the image on a 2^levels grid, so a step between two
+ * grid cells (the 4×4 blocks an unshuffle-space model writes) lies in no detail band; shifted by
+ * one pixel, every such edge falls inside a level-1 block.
  */
-export function hfpLoss(pred: Tensor, target: Tensor, opts: { levels?: number; distance?: HfpDistance; eps?: number } = {}): Tensor {
+export function hfpLoss(pred: Tensor, target: Tensor, opts: { levels?: number; distance?: HfpDistance; eps?: number; shift?: boolean } = {}): Tensor {
   check4d('hfpLoss', pred); check4d('hfpLoss', target);
   if (pred.shape.join() !== target.shape.join()) throw new LossInputError(`hfpLoss: prediction [${pred.shape.join(', ')}] and target [${target.shape.join(', ')}] differ in shape`);
   const levels = opts.levels ?? 1;
   const dist = opts.distance ?? 'l1';
   if (dist !== 'l1' && dist !== 'charbonnier') throw new LossInputError(`hfpLoss: distance must be "l1" or "charbonnier", got ${JSON.stringify(dist)}`);
   const eps = opts.eps ?? 1e-3;
-  return torch.scope(() => {
-    const a = haarDetails(pred, levels), b = haarDetails(target, levels);
+  if (opts.shift && (pred.size(2) < 4 || pred.size(3) < 4)) throw new LossInputError(`hfpLoss: shift needs H, W ≥ 4, got [${pred.shape.join(', ')}]`);
+  const once = (p: Tensor, t: Tensor): Tensor => {
+    const a = haarDetails(p, levels), b = haarDetails(t, levels);
     let total: Tensor | null = null;
     for (let l = 0; l < levels; l++) {
       const d = torch.cat(a.slice(3 * l, 3 * l + 3), 1).sub(torch.cat(b.slice(3 * l, 3 * l + 3), 1));
@@ -96,6 +101,11 @@ export function hfpLoss(pred: Tensor, target: Tensor, opts: { levels?: number; d
       total = total ? total.add(v) : v;
     }
     return levels > 1 ? total!.div(levels) : total!;
+  };
+  return torch.scope(() => {
+    if (!opts.shift) return once(pred, target);
+    const inner = (x: Tensor): Tensor => x.narrow(2, 1, x.size(2) - 2).narrow(3, 1, x.size(3) - 2);
+    return once(pred, target).add(once(inner(pred), inner(target))).mul(0.5);
   });
 }
 

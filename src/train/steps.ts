@@ -53,7 +53,7 @@ export interface LossWeights {
 
 export interface DistillOptions {
   weights: LossWeights;
-  hfp: { levels: number; distance: HfpDistance; target: 'hr' | 'teacher' };
+  hfp: { levels: number; distance: HfpDistance; target: 'hr' | 'teacher'; shift?: boolean };
 }
 
 export interface DistillNets {
@@ -151,7 +151,7 @@ export function generatorLoss(nets: DistillNets, o: DistillOptions, hr: Tensor, 
       }
       if (w.hfp > 0) {
         const target = o.hfp.target === 'hr' ? hr : torch.noGrad(() => space.decode(zTeacher));
-        add('hfp', w.hfp, hfpLoss(xHat, target, { levels: o.hfp.levels, distance: o.hfp.distance }));
+        add('hfp', w.hfp, hfpLoss(xHat, target, { levels: o.hfp.levels, distance: o.hfp.distance, shift: o.hfp.shift }));
       }
     }
     if (w.adv > 0) {

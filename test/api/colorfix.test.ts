@@ -3,7 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../src/engine/index.js';
-import { adain, waveletBlur, waveletReconstruction, applyColorFix } from '../../src/api/colorfix.js';
+import { adain, waveletBlur, waveletReconstruction, applyColorFix, resolveColorFix } from '../../src/models/colorfix.js';
+import { checkModelJson } from '../../src/models/format.js';
+import { bundledModelDir } from '../../src/models/bundled.js';
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseOptions, z } from '../../src/api/options.js';
 import { renderFields } from '../../src/api/schema.js';
 
@@ -29,9 +33,9 @@ function blurRef(x: Float64Array, h: number, w: number, r: number): Float64Array
   return out;
 }
 
-function lowRef(x: Float64Array, h: number, w: number): Float64Array {
+function lowRef(x: Float64Array, h: number, w: number, levels = 5): Float64Array {
   let img = x;
-  for (let i = 0; i < 5; i++) img = blurRef(img, h, w, 2 ** i);
+  for (let i = 0; i < levels; i++) img = blurRef(img, h, w, 2 ** i);
   return img;
 }
 
@@ -54,6 +58,46 @@ test('wavelet blur and reconstruction equal an f64 reference (content − low(co
     assert.ok(maxB < 1e-6, `blur max |diff| ${maxB}`);
     assert.ok(maxR < 1e-5, `reconstruction max |diff| ${maxR}`);
   });
+});
+
+test('wavelet fix over fewer levels (a model folder\'s colorFix.levels) equals the f64 reference at that depth', () => {
+  const h = 19, w = 26, n = h * w;
+  const c = rand(3 * n, 11), s = rand(3 * n, 12);
+  torch.scope(() => {
+    const ct = torch.fromTypedArray(c, [1, 3, h, w]), st = torch.fromTypedArray(s, [1, 3, h, w]);
+    for (const levels of [1, 2, 3]) {
+      const got = applyColorFix({ method: 'wavelet', levels }, ct, st).toFloat32Array();
+      let maxR = 0;
+      for (let ch = 0; ch < 3; ch++) {
+        const cc = Float64Array.from(c.subarray(ch * n, (ch + 1) * n)), ss = Float64Array.from(s.subarray(ch * n, (ch + 1) * n));
+        const lc = lowRef(cc, h, w, levels), ls = lowRef(ss, h, w, levels);
+        for (let i = 0; i < n; i++) maxR = Math.max(maxR, Math.abs(got[ch * n + i]! - Math.min(1, Math.max(0, cc[i]! - lc[i]! + ls[i]!))));
+      }
+      assert.ok(maxR < 1e-5, `levels ${levels}: max |diff| ${maxR}`);
+    }
+    // Two levels and five differ: the depth is honoured.
+    assert.ok(applyColorFix({ method: 'wavelet', levels: 2 }, ct, st).sub(applyColorFix('wavelet', ct, st)).abs().max().item() > 1e-2);
+    assert.throws(() => applyColorFix({ method: 'wavelet', levels: 0 }, ct, st), /levels must be an integer 1–8, got 0/);
+  });
+});
+
+test('auto resolves to the model folder\'s colour fix, else none; an explicit choice wins with StableSR\'s 5 levels', () => {
+  assert.deepEqual(resolveColorFix('auto', { method: 'wavelet', levels: 2 }), { method: 'wavelet', levels: 2 });
+  assert.deepEqual(resolveColorFix('auto', null), { method: 'none', levels: 5 });
+  assert.deepEqual(resolveColorFix('auto'), { method: 'none', levels: 5 });
+  assert.deepEqual(resolveColorFix('none', { method: 'wavelet', levels: 2 }), { method: 'none', levels: 5 });
+  assert.deepEqual(resolveColorFix('wavelet', { method: 'wavelet', levels: 2 }), { method: 'wavelet', levels: 5 });
+});
+
+test('model.json colorFix is optional and checked strictly', () => {
+  const base = JSON.parse(fs.readFileSync(path.join(bundledModelDir()!, 'model.json'), 'utf8')) as Record<string, unknown>;
+  const { colorFix: _drop, ...without } = base;
+  assert.equal(checkModelJson(without, 'm.json').colorFix, undefined);
+  assert.deepEqual(checkModelJson({ ...without, colorFix: { method: 'adain', levels: 1 } }, 'm.json').colorFix, { method: 'adain', levels: 1 });
+  assert.throws(() => checkModelJson({ ...without, colorFix: { method: 'histogram', levels: 2 } }, 'm.json'), /m\.json\.colorFix\.method: must be "adain" or "wavelet", got "histogram"/);
+  assert.throws(() => checkModelJson({ ...without, colorFix: { method: 'wavelet', levels: 9 } }, 'm.json'), /m\.json\.colorFix\.levels: must be at most 8, got 9/);
+  assert.throws(() => checkModelJson({ ...without, colorFix: { method: 'wavelet' } }, 'm.json'), /m\.json\.colorFix\.levels: is missing/);
+  assert.throws(() => checkModelJson({ ...without, colorFix: { method: 'wavelet', levels: 2, strength: 1 } }, 'm.json'), /m\.json\.colorFix\.strength: is not a field/);
 });
 
 test('wavelet fix removes a colour cast: content = style + per-channel offset gives back style', () => {
@@ -82,8 +126,8 @@ test('AdaIN gives the content the style\'s per-channel mean and std (unbiased, e
 });
 
 test('color fix choice is checked; none is the identity; the result is clamped to [0, 1]', () => {
-  assert.equal(parseColorFix(undefined), 'none');
-  assert.throws(() => parseColorFix('histogram'), /colorFix must be one of none, adain, wavelet/);
+  assert.equal(parseColorFix(undefined), 'auto');
+  assert.throws(() => parseColorFix('histogram'), /colorFix must be one of auto, none, adain, wavelet/);
   torch.scope(() => {
     const a = torch.fromTypedArray(rand(3 * 16, 6), [1, 3, 4, 4]);
     assert.equal(applyColorFix('none', a, a).sub(a).abs().max().item(), 0);

@@ -42,7 +42,7 @@ test('options: unknown keys are refused with a did-you-mean; bad values name the
     [{ tile: 8 }, /tile must be 0 \(no tiling\) or an integer of at least 16 LR pixels, got 8/],
     [{ tile: 64, tileOverlap: 40 }, /tileOverlap 40 is more than half of tile 64/],
     [{ quality: 0 }, /quality must be an integer from 1 to 100, got 0/],
-    [{ colorFix: 'wavlet' }, /colorFix must be one of none, adain, wavelet, got "wavlet" \(did you mean wavelet\?\)/],
+    [{ colorFix: 'wavlet' }, /colorFix must be one of auto, none, adain, wavelet, got "wavlet" \(did you mean wavelet\?\)/],
     [{ maxMemory: 'lots' }, /maxMemory must be a size like 4G/],
     [{ outscale: 2, width: 10 }, /outscale cannot be combined with width\/height/],
     [{ onProgress: 3 }, /onProgress must be a function, got 3/],

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import * as torch from '../../src/engine/index.js';
-import { loadUpscaler } from '../../src/models/index.js';
+import { loadUpscaler, bicubicX4 } from '../../src/models/index.js';
+import { applyColorFix } from '../../src/models/colorfix.js';
 import { defaultDType } from '../../src/models/precision.js';
 import { readImage, toUint8 } from '../../src/io/image/index.js';
 import { tinyModel } from '../models/tiny-model.js';
@@ -70,6 +71,34 @@ test('--model DIR: pixels equal the pipeline Upscaler for the same seed, tiled a
     up.dispose();
     assert.ok(Buffer.from(want).equals(got.data), `tile ${tile}: CLI pixels differ from the Upscaler's`);
   }
+});
+
+test('a model folder\'s colorFix runs by default (--color-fix auto) and not with --color-fix none', async () => {
+  const fixed = path.join(root, 'model-colorfix');
+  fs.cpSync(model, fixed, { recursive: true });
+  const json = JSON.parse(fs.readFileSync(path.join(fixed, 'model.json'), 'utf8')) as Record<string, unknown>;
+  fs.writeFileSync(path.join(fixed, 'model.json'), JSON.stringify({ ...json, colorFix: { method: 'wavelet', levels: 2 } }));
+  const read = async (dir: string): Promise<Buffer> => (await sharp(path.join(dir, 'rgb.png')).raw().toBuffer());
+  const runs: Record<string, Buffer> = {};
+  for (const fix of ['default', 'none']) {
+    const dir = path.join(root, `out-colorfix-${fix}`);
+    const r = await vpdsr(['-i', path.join(root, 'rgb.png'), '-o', dir, '--model', fixed, '--seed', '7', '--tile', '0', '--dtype', 'fp32', ...(fix === 'none' ? ['--color-fix', 'none'] : [])]);
+    assert.equal(r.code, 0, r.out);
+    runs[fix] = await read(dir);
+  }
+  const up = loadUpscaler({ model: fixed, dtype: 'fp32' });
+  assert.deepEqual(up.colorFix, { method: 'wavelet', levels: 2 });
+  const lr = await readImage(path.join(root, 'rgb.png'));
+  const bytes = (t: torch.Tensor): Buffer => Buffer.from(toUint8(t).squeeze(0).permute(1, 2, 0).contiguous().toBytes());
+  const [raw, want] = torch.scope(() => {
+    const y = up.upscale(lr.data, { seed: 7, tile: 0 });
+    return [bytes(y), bytes(applyColorFix({ method: 'wavelet', levels: 2 }, y, bicubicX4(lr.data).clamp(0, 1)))];
+  });
+  lr.data.dispose();
+  up.dispose();
+  assert.ok(raw.equals(runs.none!), '--color-fix none: the model output as is');
+  assert.ok(want.equals(runs.default!), 'default: the folder\'s two-level wavelet fix');
+  assert.ok(!raw.equals(want), 'the fix changed the pixels');
 });
 
 test('--model DIR: alpha re-attached, grey written back as grey, 16-bit kept; an image over --max-memory is refused before work', async () => {

@@ -121,7 +121,7 @@ test('usage errors are one line, naming the flag, without a stack trace', async 
     [['--ext', 'bmp'], /--ext must be one of png, jpg, webp, tiff, auto, got "bmp"/],
     [['--outscale', '2', '--width', '100'], /-s\/--outscale cannot be combined with --width\/--height/],
     [['--quality', '0'], /--quality must be an integer from 1 to 100, got 0/],
-    [['--color-fix', 'magic'], /--color-fix must be one of none, adain, wavelet, got "magic"/],
+    [['--color-fix', 'magic'], /--color-fix must be one of auto, none, adain, wavelet, got "magic"/],
     [['--max-memory', 'lots'], /--max-memory must be a size like 4G/],
     [['--tile', '8'], /-t\/--tile must be 0 \(no tiling\) or an integer of at least 16 LR pixels, got 8/],
     [['--sampler', 'ddim'], /--sampler does not apply to the bicubic model/],

@@ -50,6 +50,25 @@ test('HFP: zero for equal images, L1 of detail bands otherwise, Charbonnier opti
   });
 });
 
+test('HFP shift: a 4×4 block pattern (unshuffle space) lies in no Haar band unshifted; shifted, it does', () => {
+  torch.scope(() => {
+    const g = new torch.Generator(3);
+    const hr = torch.randn([1, 3, 16, 16], { generator: g });
+    // A different constant offset per 4×4 block: the grid an unshuffle-space model can write.
+    const blocks = torch.interpolate(torch.randn([1, 3, 4, 4], { generator: g }), { scaleFactor: 4, mode: 'nearest' });
+    const pred = hr.add(blocks);
+    assert.ok(hfpLoss(pred, hr, { levels: 2 }).item() < 1e-6, 'unshifted two-level Haar is blind to steps on its own grid');
+    const shifted = hfpLoss(pred, hr, { levels: 2, shift: true }).item();
+    assert.ok(shifted > 0.05, `shifted: ${shifted}`);
+    // By definition: the mean of the unshifted loss and the loss on the one-pixel-cropped pair.
+    const a = torch.randn([2, 3, 12, 10], { generator: g }), b = torch.randn([2, 3, 12, 10], { generator: g });
+    const inner = (x: torch.Tensor): torch.Tensor => x.narrow(2, 1, 10).narrow(3, 1, 8);
+    close(hfpLoss(a, b, { levels: 2, shift: true }).item(), (hfpLoss(a, b, { levels: 2 }).item() + hfpLoss(inner(a), inner(b), { levels: 2 }).item()) / 2, 1e-5);
+    assert.equal(hfpLoss(a, a, { shift: true }).item(), 0);
+    assert.throws(() => hfpLoss(a.narrow(2, 0, 3), b.narrow(2, 0, 3), { shift: true }), /shift needs H, W ≥ 4/);
+  });
+});
+
 test('ESS: 0 for x vs x, within [0, 2], scale invariant; hinge losses on given logits', () => {
   const nets = tinyNets(3);
   try {

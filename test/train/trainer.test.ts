@@ -47,6 +47,8 @@ test('configs are checked before any work: the key and the allowed values are na
   assert.throws(() => checkConfig('distill', { ...base('x', 'y'), teacher: 't', losses: { distill: 0 } }), /at least one loss weight/);
   assert.throws(() => checkConfig('distill', { ...base('x', 'y'), teacher: 't', losses: { ess: 1 } }), /encoder: losses.ess > 0 needs clip\.file \(CLIP weights\) or encoder/);
   assert.throws(() => checkConfig('distill', { ...base('x', 'y'), teacher: 't', losses: { hfp: 1 }, hfp: { distance: 'l2' } }), /hfp.distance: must be one of "l1", "charbonnier"/);
+  assert.throws(() => checkConfig('distill', { ...base('x', 'y'), teacher: 't', losses: { hfp: 1 }, hfp: { shift: 'yes' } }), /hfp.shift/);
+  assert.equal(checkConfig('distill', { ...base('x', 'y'), teacher: 't', losses: { hfp: 1 }, hfp: { levels: 2, shift: true } }).hfp.shift, true);
   const f = path.join(tmp, 'bad.yaml');
   fs.writeFileSync(f, 'kind: teacher\nspace: [\n');
   assert.throws(() => loadConfig('teacher', f), /bad.yaml: not valid YAML/);

@@ -1,4 +1,4 @@
-// --color-fix none|adain|wavelet: pull the colours of the SR output back to the LR input's, as
+// --color-fix auto|none|adain|wavelet: pull the colours of the SR output back to the LR input's, as
 // StableSR's scripts/wavelet_color_fix.py does (the fix SUPIR and later diffusion SR tools reuse),
 // written here from its math. `style` is the LR upscaled to the output size (bicubic ×4);
 // `content` the model output. Both are [1, 3, H, W] float32 in [0, 1] (both maps are affine- or
@@ -6,8 +6,20 @@
 import * as torch from '../engine/index.js';
 import type { Tensor } from '../engine/index.js';
 
-export type ColorFix = 'none' | 'adain' | 'wavelet';
-export const COLOR_FIXES: readonly ColorFix[] = ['none', 'adain', 'wavelet'];
+// 'auto' (the default) applies what the model folder asks for (model.json colorFix), else none.
+export type ColorFix = 'auto' | 'none' | 'adain' | 'wavelet';
+export const COLOR_FIXES: readonly ColorFix[] = ['auto', 'none', 'adain', 'wavelet'];
+/** StableSR's wavelet_decomposition default. */
+export const WAVELET_LEVELS = 5;
+
+/** A colour fix as run: 'wavelet' takes the style's bands below `levels` blurs (radii 1, 2, 4 …). */
+export interface ColorFixSpec { method: 'none' | 'adain' | 'wavelet'; levels: number }
+
+/** What `fix` means for an upscaler that recommends `recommended` (model.json colorFix, or none). */
+export function resolveColorFix(fix: ColorFix, recommended?: ColorFixSpec | null): ColorFixSpec {
+  if (fix === 'auto') return recommended ?? { method: 'none', levels: WAVELET_LEVELS };
+  return { method: fix, levels: WAVELET_LEVELS };
+}
 
 /** calc_mean_std: per-channel mean and sqrt(unbiased var + eps), [1, C, 1, 1]. */
 function meanStd(x: Tensor, eps = 1e-5): [Tensor, Tensor] {
@@ -36,7 +48,7 @@ export function waveletBlur(x: Tensor, radius: number): Tensor {
 }
 
 /** wavelet_decomposition(levels=5): [high = Σ (image_i − blur_i), low = the last blur]. */
-export function waveletDecomposition(x: Tensor, levels = 5): [Tensor, Tensor] {
+export function waveletDecomposition(x: Tensor, levels = WAVELET_LEVELS): [Tensor, Tensor] {
   return torch.scope(() => {
     let high = torch.zerosLike(x);
     let img = x;
@@ -50,13 +62,15 @@ export function waveletDecomposition(x: Tensor, levels = 5): [Tensor, Tensor] {
 }
 
 /** wavelet_reconstruction(content, style): content's high frequencies on style's low ones. */
-export function waveletReconstruction(content: Tensor, style: Tensor): Tensor {
-  return torch.scope(() => waveletDecomposition(content)[0].add(waveletDecomposition(style)[1]));
+export function waveletReconstruction(content: Tensor, style: Tensor, levels = WAVELET_LEVELS): Tensor {
+  return torch.scope(() => waveletDecomposition(content, levels)[0].add(waveletDecomposition(style, levels)[1]));
 }
 
-/** Applies a colour fix; returns a new tensor clamped to [0, 1] (a copy for 'none'). */
-export function applyColorFix(fix: ColorFix, content: Tensor, style: Tensor): Tensor {
-  if (fix === 'none') return content.clone();
+/** Applies a colour fix ('auto' must be resolved first); returns a new tensor clamped to [0, 1] (a copy for 'none'). */
+export function applyColorFix(fix: ColorFixSpec | Exclude<ColorFix, 'auto'>, content: Tensor, style: Tensor): Tensor {
+  const f = typeof fix === 'string' ? { method: fix, levels: WAVELET_LEVELS } : fix;
+  if (f.method === 'none') return content.clone();
+  if (!Number.isSafeInteger(f.levels) || f.levels < 1 || f.levels > 8) throw new RangeError(`color fix: levels must be an integer 1–8, got ${f.levels}`);
   if (content.shape.join() !== style.shape.join()) throw new RangeError(`color fix: output [${content.shape.join(', ')}] and reference [${style.shape.join(', ')}] differ in shape`);
-  return torch.scope(() => (fix === 'adain' ? adain(content, style) : waveletReconstruction(content, style)).clamp(0, 1));
+  return torch.scope(() => (f.method === 'adain' ? adain(content, style) : waveletReconstruction(content, style, f.levels)).clamp(0, 1));
 }
