@@ -8,9 +8,12 @@
 // 4-D outputs that come back in NCHW (not channels-last) in a channels-last run are counted per
 // operator: those are silent layout flips. The instrumentation wraps the addon object's callId
 // in this process only (a dev tool; nothing in src/ is touched) and costs ~1 µs per call.
+// Each op's FLOP (convolutions and matrix products, from the call's shapes: flops.ts) give its
+// achieved GFLOP/s, and each part's its GFLOP and GFLOP/s.
 // Timings are wall clock of synchronous CPU ops; compare variants only within one run.
 import * as fs from 'node:fs';
 import { native } from '../../src/native/binding.js';
+import { callFlops } from './flops.js';
 import * as torch from '../../src/engine/index.js';
 import { UNetModelSwin, RELEASED_UNET } from '../../src/models/unet/index.js';
 import { VQModelTorch, VQ_F4 } from '../../src/models/vq/index.js';
@@ -35,7 +38,7 @@ const detail = arg('detail', '');
 
 type Part = 'encode' | 'unet' | 'decode' | 'other';
 let part: Part = 'other';
-interface OpStat { calls: number; ms: number; nchwOut: number }
+interface OpStat { calls: number; ms: number; nchwOut: number; flop: number }
 const stats = new Map<string, OpStat>(); // key: part/op
 const names = new Map<number, string>();
 let recording = false;
@@ -56,8 +59,9 @@ if (withOps) {
     }
     const key = `${part}\t${op}`;
     let s = stats.get(key);
-    if (!s) stats.set(key, s = { calls: 0, ms: 0, nchwOut: 0 });
+    if (!s) stats.set(key, s = { calls: 0, ms: 0, nchwOut: 0, flop: 0 });
     s.calls++; s.ms += dt;
+    s.flop += callFlops(names.get(id) ?? '', args, r);
     if (layout === 'channels_last' && typeof r === 'number') {
       const [, shape] = native.info(r);
       if (shape.length === 4 && shape[1]! > 1 && shape[2]! * shape[3]! > 1 && !native.isContiguous(r, true)) s.nchwOut++;
@@ -114,9 +118,11 @@ if (withOps) {
     const rowsP = [...stats.entries()].filter(([k]) => k.startsWith(pt + '\t')).map(([k, s]) => ({ op: k.split('\t')[1]!, ...s }));
     rowsP.sort((a, b) => b.ms - a.ms);
     const sum = rowsP.reduce((a, r) => a + r.ms, 0);
-    process.stdout.write(`\n[${pt}] ${rowsP.length} ops, ${s3(sum)} s in calls\n`);
+    const flop = rowsP.reduce((a, r) => a + r.flop, 0);
+    const partMs = best[pt]!;
+    process.stdout.write(`\n[${pt}] ${rowsP.length} ops, ${s3(sum)} s in calls, ${(flop / 1e9).toFixed(1)} GFLOP, ${partMs > 0 ? (flop / 1e6 / partMs).toFixed(0) : '-'} GFLOP/s over the part\n`);
     for (const r of rowsP.slice(0, top)) {
-      process.stdout.write(`  ${r.op.padEnd(34)} ${String(r.calls).padStart(6)} calls ${(r.ms / 1000).toFixed(3).padStart(8)} s ${((100 * r.ms) / Math.max(sum, 1e-9)).toFixed(1).padStart(5)}%${r.nchwOut ? `  NCHW-out ${r.nchwOut}` : ''}\n`);
+      process.stdout.write(`  ${r.op.padEnd(34)} ${String(r.calls).padStart(6)} calls ${(r.ms / 1000).toFixed(3).padStart(8)} s ${((100 * r.ms) / Math.max(sum, 1e-9)).toFixed(1).padStart(5)}%${r.flop > 0 ? `${(r.flop / 1e9).toFixed(1).padStart(8)} GFLOP ${(r.flop / 1e6 / r.ms).toFixed(0).padStart(4)} GFLOP/s` : ''}${r.nchwOut ? `  NCHW-out ${r.nchwOut}` : ''}\n`);
     }
   }
 }
