@@ -101,16 +101,19 @@ for (let i = 0; i < repeat; i++) {
   times.encode = times.unet = times.decode = times.other = 0;
   stats.clear();
   recording = withOps;
+  const a0 = torch.allocatorStats();
   const total = run();
+  const a1 = torch.allocatorStats();
   recording = false;
-  rows.push({ total, ...times });
+  // Misses of the caching allocator in a warm run: fresh memory the OS faults in page by page.
+  rows.push({ total, ...times, alloc_misses: a1.misses - a0.misses, alloc_hits: a1.hits - a0.hits });
 }
 const best = rows.reduce((a, b) => (b.total! < a.total! ? b : a));
 const s3 = (ms: number): number => Math.round(ms) / 1000;
 process.stdout.write(JSON.stringify({
   profile: 'one-step', lr: size, sr: 4 * size, dtype, layout, threads, ops: withOps,
   encode_s: s3(best.encode!), unet_s: s3(best.unet!), decode_s: s3(best.decode!), total_s: s3(best.total!),
-  all_totals_s: rows.map((r) => s3(r.total!)), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  all_totals_s: rows.map((r) => s3(r.total!)), alloc_hits: best.alloc_hits, alloc_misses: best.alloc_misses, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   load: fs.readFileSync('/proc/loadavg', 'utf8').trim(),
 }) + '\n');
 if (withOps) {
