@@ -176,17 +176,20 @@ async function timeChild(c: ChildConfig): Promise<void> {
     codec: { encode: timed('encode', (x: Tensor) => parts.codec.encode(x)), decode: timed('decode', (z: Tensor) => parts.codec.decode(z)) },
     denoise: timed('unet', (x: Tensor, t: Tensor, lq: Tensor) => parts.denoise(x, t, lq)),
   };
-  const run = (save?: string): { total: number; encode: number; unet: number; decode: number } => torch.scope(() => {
+  const run = (save?: string): { total: number; cpu: number; encode: number; unet: number; decode: number } => torch.scope(() => {
     times.encode = times.unet = times.decode = 0;
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     const out = runTileStages(p, lr.sub(0.5).div(0.5), fixedNoise([noise], 'cpu', 1)).out;
     const total = (performance.now() - t0) / 1000;
+    const cu = process.cpuUsage(c0), cpu = (cu.user + cu.system) / 1e6;
     if (save) saveSafetensors(save, { out: out.mul(0.5).add(0.5).contiguous() });
-    return { total, ...times };
+    return { total, cpu, ...times };
   });
   const row = (r: ReturnType<typeof run>, floor?: number): Record<string, unknown> => ({
     bench: 'models', case: 'one-step', impl: 'vpdsr', role: c.role, lr: c.size, sr: 4 * c.size, dtype: c.dtype, layout: c.layout, threads: c.threads,
     vq_encode_s: r3(r.encode), unet_s: r3(r.unet), vq_decode_s: r3(r.decode), total_s: r3(r.total), other_s: r3(r.total - r.encode - r.unet - r.decode),
+    // CPU seconds of the run (all threads): on a shared machine it moves less than wall time.
+    cpu_s: r3(r.cpu),
     ...flopFields(gflop, { encode: r.encode, unet: r.unet, decode: r.decode, total: r.total }, floor),
   });
   const t0 = performance.now();

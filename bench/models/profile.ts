@@ -78,10 +78,14 @@ const json = presetModelJson(getPreset('sinsr-v1'), [], 'profile');
 const parts = partsFromModel({ json, unet: unet.eval(), vq: vq.eval() }, { device: 'cpu', dtype, layout });
 
 const times: Record<Part, number> = { encode: 0, unet: 0, decode: 0, other: 0 };
+// CPU time (user + system, all threads) per part: on a machine shared with other jobs it moves far
+// less than wall time, so variants compare better by it (OpenMP threads sleep while waiting).
+const cpu: Record<Part, number> = { encode: 0, unet: 0, decode: 0, other: 0 };
+const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const timed = <A extends unknown[]>(k: Part, f: (...a: A) => torch.Tensor) => (...a: A): torch.Tensor => {
   const prev = part; part = k;
-  const t0 = performance.now();
-  try { return f(...a); } finally { times[k] += performance.now() - t0; part = prev; }
+  const t0 = performance.now(), c0 = cpuMs();
+  try { return f(...a); } finally { times[k] += performance.now() - t0; cpu[k] += cpuMs() - c0; part = prev; }
 };
 const p: DiffusionParts = {
   ...parts,
@@ -89,16 +93,19 @@ const p: DiffusionParts = {
   denoise: timed('unet', (x: torch.Tensor, t: torch.Tensor, lq: torch.Tensor) => parts.denoise(x, t, lq)),
 };
 const lr = torch.keep(torch.scope(() => torch.rand([1, 3, size, size], { generator: new torch.Generator(3) }).sub(0.5).div(0.5)));
+let cpuTotal = 0;
 const run = (): number => torch.scope(() => {
   const noise = torch.randn([1, 3, size, size], { generator: new torch.Generator(7) });
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = cpuMs();
   runTileStages(p, lr, fixedNoise([noise], 'cpu', 1));
+  cpuTotal = cpuMs() - c0;
   return performance.now() - t0;
 });
 run(); // warm-up: oneDNN primitive caches, allocator, first-touch pages
 const rows: Record<string, number>[] = [];
 for (let i = 0; i < repeat; i++) {
   times.encode = times.unet = times.decode = times.other = 0;
+  cpu.encode = cpu.unet = cpu.decode = cpu.other = 0;
   stats.clear();
   recording = withOps;
   const a0 = torch.allocatorStats();
@@ -106,13 +113,14 @@ for (let i = 0; i < repeat; i++) {
   const a1 = torch.allocatorStats();
   recording = false;
   // Misses of the caching allocator in a warm run: fresh memory the OS faults in page by page.
-  rows.push({ total, ...times, alloc_misses: a1.misses - a0.misses, alloc_hits: a1.hits - a0.hits });
+  rows.push({ total, ...times, cpu_encode: cpu.encode, cpu_unet: cpu.unet, cpu_decode: cpu.decode, cpu_total: cpuTotal, alloc_misses: a1.misses - a0.misses, alloc_hits: a1.hits - a0.hits });
 }
 const best = rows.reduce((a, b) => (b.total! < a.total! ? b : a));
 const s3 = (ms: number): number => Math.round(ms) / 1000;
 process.stdout.write(JSON.stringify({
   profile: 'one-step', lr: size, sr: 4 * size, dtype, layout, threads, ops: withOps,
   encode_s: s3(best.encode!), unet_s: s3(best.unet!), decode_s: s3(best.decode!), total_s: s3(best.total!),
+  cpu_encode_s: s3(best.cpu_encode!), cpu_unet_s: s3(best.cpu_unet!), cpu_decode_s: s3(best.cpu_decode!), cpu_total_s: s3(best.cpu_total!),
   all_totals_s: rows.map((r) => s3(r.total!)), alloc_hits: best.alloc_hits, alloc_misses: best.alloc_misses, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   load: fs.readFileSync('/proc/loadavg', 'utf8').trim(),
 }) + '\n');
