@@ -24,7 +24,8 @@
 // from the shapes of the ATen calls of the warm-up run: flops.ts) and achieved GFLOP/s, and the
 // floor: a channels-last fp32 3×3 conv 1×128×512²→128 (a decoder shape) timed in the same process
 // just before the run, its GFLOP/s, the time the run's FLOP would take at that rate
-// (floor_s) and the run's time over it (floor_ratio; 1 = every FLOP at the conv's rate).
+// (floor_s) and the run's time over it (floor_ratio; 1 = every FLOP at the conv's rate), and the
+// same in CPU seconds (floor_cpu_ratio), the figure to read while other jobs load the machine.
 // A ratio within one run is the result: these machines are shared and absolute times move.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -185,12 +186,12 @@ async function timeChild(c: ChildConfig): Promise<void> {
     if (save) saveSafetensors(save, { out: out.mul(0.5).add(0.5).contiguous() });
     return { total, cpu, ...times };
   });
-  const row = (r: ReturnType<typeof run>, floor?: number): Record<string, unknown> => ({
+  const row = (r: ReturnType<typeof run>, floor?: Floor): Record<string, unknown> => ({
     bench: 'models', case: 'one-step', impl: 'vpdsr', role: c.role, lr: c.size, sr: 4 * c.size, dtype: c.dtype, layout: c.layout, threads: c.threads,
     vq_encode_s: r3(r.encode), unet_s: r3(r.unet), vq_decode_s: r3(r.decode), total_s: r3(r.total), other_s: r3(r.total - r.encode - r.unet - r.decode),
     // CPU seconds of the run (all threads): on a shared machine it moves less than wall time.
     cpu_s: r3(r.cpu),
-    ...flopFields(gflop, { encode: r.encode, unet: r.unet, decode: r.decode, total: r.total }, floor),
+    ...flopFields(gflop, { encode: r.encode, unet: r.unet, decode: r.decode, total: r.total }, floor, r.cpu),
   });
   const t0 = performance.now();
   const uninstall = flops.install(); // the warm-up run's calls are counted (the shapes, hence the FLOP, are every run's)
@@ -208,8 +209,12 @@ async function timeChild(c: ChildConfig): Promise<void> {
     }
     process.stdout.write(JSON.stringify({ impl: 'vpdsr', peak_rss_mb: peak() }) + '\n');
   } else {
-    let floor = 0;
-    const rows = Array.from({ length: c.repeat }, () => { floor = Math.max(floor, floorConv()); return run(); });
+    let floor: Floor | undefined;
+    const rows = Array.from({ length: c.repeat }, () => {
+      const f = floorConv();
+      if (!floor || f.gflops > floor.gflops) floor = f;
+      return run();
+    });
     const best = rows.reduce((a, b) => (b.total < a.total ? b : a));
     process.stdout.write(JSON.stringify({ ...row(best, floor), all_totals_s: rows.map((r) => r3(r.total)), load: loadavg(), repeats: c.repeat, peak_rss_mb: peak() }) + '\n');
   }
@@ -224,7 +229,7 @@ export const FLOOR_CONV = { channels: 128, size: 512, kernel: 3 } as const;
  * GFLOP/s of a channels-last fp32 3×3 conv 1×128×512²→128 (padding 1, bias), best of 3 after
  * a warm-up call, on the process's threads: the rate the pipeline's FLOP could run at.
  */
-function floorConv(): number {
+function floorConv(): Floor {
   const { channels: ch, size: s, kernel: k } = FLOOR_CONV;
   return torch.scope(() => {
     const g = new torch.Generator(11);
@@ -232,25 +237,43 @@ function floorConv(): number {
     const w = torch.randn([ch, ch, k, k], { generator: g }).mul(0.03), b = torch.zeros([ch]);
     const conv = (): void => { torch.conv2d(x, w, b, { padding: 1 }).dispose(); };
     conv();
-    let best = Infinity;
-    for (let i = 0; i < 3; i++) { const t0 = performance.now(); conv(); best = Math.min(best, performance.now() - t0); }
-    return (2 * ch * ch * k * k * s * s) / (best / 1000) / 1e9;
+    let best = Infinity, bestCpu = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now(), c0 = process.cpuUsage();
+      conv();
+      const cu = process.cpuUsage(c0);
+      best = Math.min(best, performance.now() - t0);
+      bestCpu = Math.min(bestCpu, (cu.user + cu.system) / 1000);
+    }
+    const gflop = (2 * ch * ch * k * k * s * s) / 1e9;
+    return { gflops: gflop / (best / 1000), perCpuSecond: gflop / (bestCpu / 1000) };
   });
 }
 
+/** The floor conv's rates: GFLOP/s of wall time, and GFLOP per CPU-second (all threads). */
+interface Floor { gflops: number; perCpuSecond: number }
+
 type Stages = { encode: number; unet: number; decode: number; total: number };
 
-/** Per stage GFLOP and achieved GFLOP/s; with a floor (GFLOP/s): the floor's time for the run's FLOP and the run over it. */
-function flopFields(gflop: Stages, seconds: Stages, floor?: number): Record<string, unknown> {
+/**
+ * Per stage GFLOP and achieved GFLOP/s; with a floor: the floor's time for the run's FLOP and the
+ * run over it (floor_ratio), and the same in CPU seconds (floor_cpu_ratio: the run's CPU seconds
+ * over its FLOP at the conv's GFLOP per CPU-second), which load from other jobs moves far less.
+ */
+function flopFields(gflop: Stages, seconds: Stages, floor?: Floor, cpuSeconds?: number): Record<string, unknown> {
   const r1 = (x: number): number => Math.round(x * 10) / 10;
   const keys = [['encode', 'vq_encode'], ['unet', 'unet'], ['decode', 'vq_decode'], ['total', 'total']] as const;
   const f: Record<string, unknown> = {};
   for (const [k, name] of keys) f[`${name}_gflop`] = r1(gflop[k]);
   for (const [k, name] of keys) f[`${name}_gflops`] = seconds[k] > 0 ? r1(gflop[k] / seconds[k]) : null;
-  if (floor !== undefined && floor > 0) {
-    f.floor_conv_gflops = r1(floor);
-    f.floor_s = r3(gflop.total / floor);
-    f.floor_ratio = r3(seconds.total / (gflop.total / floor));
+  if (floor !== undefined && floor.gflops > 0) {
+    f.floor_conv_gflops = r1(floor.gflops);
+    f.floor_s = r3(gflop.total / floor.gflops);
+    f.floor_ratio = r3(seconds.total / (gflop.total / floor.gflops));
+    if (cpuSeconds !== undefined && floor.perCpuSecond > 0) {
+      f.floor_conv_gflop_per_cpu_s = r1(floor.perCpuSecond);
+      f.floor_cpu_ratio = r3(cpuSeconds / (gflop.total / floor.perCpuSecond));
+    }
   }
   return f;
 }

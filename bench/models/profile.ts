@@ -9,7 +9,9 @@
 // operator: those are silent layout flips. The instrumentation wraps the addon object's callId
 // in this process only (a dev tool; nothing in src/ is touched) and costs ~1 µs per call.
 // Each op's FLOP (convolutions and matrix products, from the call's shapes: flops.ts) give its
-// achieved GFLOP/s, and each part's its GFLOP and GFLOP/s.
+// achieved GFLOP/s, and each part's its GFLOP and GFLOP/s. Each op's CPU seconds (all threads)
+// are given too, and GFLOP per CPU-second: with other jobs on the machine, wall time mostly
+// measures them; CPU time much less so (2 threads at full speed: GFLOP/s = 2 × GFLOP per cpu-s).
 // Timings are wall clock of synchronous CPU ops; compare variants only within one run.
 import * as fs from 'node:fs';
 import { native } from '../../src/native/binding.js';
@@ -38,7 +40,7 @@ const detail = arg('detail', '');
 
 type Part = 'encode' | 'unet' | 'decode' | 'other';
 let part: Part = 'other';
-interface OpStat { calls: number; ms: number; nchwOut: number; flop: number }
+interface OpStat { calls: number; ms: number; cpuMs: number; nchwOut: number; flop: number }
 const stats = new Map<string, OpStat>(); // key: part/op
 const names = new Map<number, string>();
 let recording = false;
@@ -49,9 +51,9 @@ if (withOps) {
   n.opId = (a, b) => { const id = opId(a, b); names.set(id, `${a.replace('aten::', '')}.${b}`); return id; };
   n.callId = (id, args, discard) => {
     if (!recording) return callId(id, args, discard);
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     const r = callId(id, args, discard);
-    const dt = performance.now() - t0;
+    const dt = performance.now() - t0, cu = process.cpuUsage(c0);
     let op = names.get(id) ?? String(id);
     if (op === detail && typeof args[0] === 'number') {
       const [, sh] = native.info(args[0]);
@@ -59,8 +61,8 @@ if (withOps) {
     }
     const key = `${part}\t${op}`;
     let s = stats.get(key);
-    if (!s) stats.set(key, s = { calls: 0, ms: 0, nchwOut: 0, flop: 0 });
-    s.calls++; s.ms += dt;
+    if (!s) stats.set(key, s = { calls: 0, ms: 0, cpuMs: 0, nchwOut: 0, flop: 0 });
+    s.calls++; s.ms += dt; s.cpuMs += (cu.user + cu.system) / 1000;
     s.flop += callFlops(names.get(id) ?? '', args, r);
     if (layout === 'channels_last' && typeof r === 'number') {
       const [, shape] = native.info(r);
@@ -133,7 +135,7 @@ if (withOps) {
     const partMs = best[pt]!;
     process.stdout.write(`\n[${pt}] ${rowsP.length} ops, ${s3(sum)} s in calls, ${(flop / 1e9).toFixed(1)} GFLOP, ${partMs > 0 ? (flop / 1e6 / partMs).toFixed(0) : '-'} GFLOP/s over the part\n`);
     for (const r of rowsP.slice(0, top)) {
-      process.stdout.write(`  ${r.op.padEnd(34)} ${String(r.calls).padStart(6)} calls ${(r.ms / 1000).toFixed(3).padStart(8)} s ${((100 * r.ms) / Math.max(sum, 1e-9)).toFixed(1).padStart(5)}%${r.flop > 0 ? `${(r.flop / 1e9).toFixed(1).padStart(8)} GFLOP ${(r.flop / 1e6 / r.ms).toFixed(0).padStart(4)} GFLOP/s` : ''}${r.nchwOut ? `  NCHW-out ${r.nchwOut}` : ''}\n`);
+      process.stdout.write(`  ${r.op.padEnd(34)} ${String(r.calls).padStart(6)} calls ${(r.ms / 1000).toFixed(3).padStart(8)} s ${((100 * r.ms) / Math.max(sum, 1e-9)).toFixed(1).padStart(5)}% cpu ${(r.cpuMs / 1000).toFixed(3).padStart(8)} s${r.flop > 0 ? `${(r.flop / 1e9).toFixed(1).padStart(8)} GFLOP ${(r.flop / 1e6 / r.ms).toFixed(0).padStart(4)} GFLOP/s ${(r.flop / 1e6 / r.cpuMs).toFixed(0).padStart(4)} per cpu-s` : ''}${r.nchwOut ? `  NCHW-out ${r.nchwOut}` : ''}\n`);
     }
   }
 }
