@@ -20,6 +20,12 @@
 // PyTorch row's best (per stage too). Then the PSNR of bf16 and auto against fp32 output (8-bit) on crops of
 // ../shared/samples, and the peak RSS of an untiled S²→(4S)² run and of a tiled run whose tile is
 // chosen from --max-memory (each in its own process, so each peak RSS is its own).
+// Every vpdsr timing row also gives each stage's GFLOP (convolutions and matrix products, counted
+// from the shapes of the ATen calls of the warm-up run: flops.ts) and achieved GFLOP/s, and the
+// floor: a channels-last fp32 3×3 conv 1×128×512²→128 (a decoder shape) timed in the same process
+// just before the run, its GFLOP/s, the time the run's FLOP would take at that rate
+// (floor_s) and the run's time over it (floor_ratio; 1 = every FLOP at the conv's rate), and the
+// same in CPU seconds (floor_cpu_ratio), the figure to read while other jobs load the machine.
 // A ratio within one run is the result: these machines are shared and absolute times move.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -38,6 +44,7 @@ import { presetModelJson } from '../../src/models/convert.js';
 import { partsFromModel, DiffusionUpscaler, fixedNoise, runTileStages, type DiffusionParts, type PipelineDType } from '../../src/models/index.js';
 import { chooseTile, parseMemory } from '../../src/api/memory.js';
 import { NO_CHECKOUT, resshiftCheckout, TORCH_PYTHON } from '../resshift.js';
+import { FlopCounter } from './flops.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..', '..');
@@ -156,10 +163,13 @@ async function timeChild(c: ChildConfig): Promise<void> {
   const noise = torch.keep(torch.scope(() => torch.randn([1, 3, side, side], { generator: new torch.Generator(7) })));
   const parts = randomParts(c, c.exportDir ? (unet, vq) => exportForTorch(c.exportDir!, unet, vq, lr, noise) : undefined);
   const times = { encode: 0, unet: 0, decode: 0 };
+  const flops = new FlopCounter();
   const timed = <A extends unknown[]>(k: keyof typeof times, f: (...a: A) => Tensor) => (...a: A): Tensor => {
+    flops.part = k;
     const t0 = performance.now();
     const y = f(...a); // CPU ops are synchronous: the time is the op's
     times[k] += (performance.now() - t0) / 1000;
+    flops.part = 'other';
     return y;
   };
   const p: DiffusionParts = {
@@ -167,36 +177,105 @@ async function timeChild(c: ChildConfig): Promise<void> {
     codec: { encode: timed('encode', (x: Tensor) => parts.codec.encode(x)), decode: timed('decode', (z: Tensor) => parts.codec.decode(z)) },
     denoise: timed('unet', (x: Tensor, t: Tensor, lq: Tensor) => parts.denoise(x, t, lq)),
   };
-  const run = (save?: string): { total: number; encode: number; unet: number; decode: number } => torch.scope(() => {
+  const run = (save?: string): { total: number; cpu: number; encode: number; unet: number; decode: number } => torch.scope(() => {
     times.encode = times.unet = times.decode = 0;
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     const out = runTileStages(p, lr.sub(0.5).div(0.5), fixedNoise([noise], 'cpu', 1)).out;
     const total = (performance.now() - t0) / 1000;
+    const cu = process.cpuUsage(c0), cpu = (cu.user + cu.system) / 1e6;
     if (save) saveSafetensors(save, { out: out.mul(0.5).add(0.5).contiguous() });
-    return { total, ...times };
+    return { total, cpu, ...times };
   });
-  const row = (r: ReturnType<typeof run>): Record<string, unknown> => ({
+  const row = (r: ReturnType<typeof run>, floor?: Floor): Record<string, unknown> => ({
     bench: 'models', case: 'one-step', impl: 'vpdsr', role: c.role, lr: c.size, sr: 4 * c.size, dtype: c.dtype, layout: c.layout, threads: c.threads,
     vq_encode_s: r3(r.encode), unet_s: r3(r.unet), vq_decode_s: r3(r.decode), total_s: r3(r.total), other_s: r3(r.total - r.encode - r.unet - r.decode),
+    // CPU seconds of the run (all threads): on a shared machine it moves less than wall time.
+    cpu_s: r3(r.cpu),
+    ...flopFields(gflop, { encode: r.encode, unet: r.unet, decode: r.decode, total: r.total }, floor, r.cpu),
   });
   const t0 = performance.now();
-  run(c.exportDir ? path.join(c.exportDir, 'out-vpdsr.safetensors') : undefined); // warm-up: first-touch pages, oneDNN primitive caches, allocator
+  const uninstall = flops.install(); // the warm-up run's calls are counted (the shapes, hence the FLOP, are every run's)
+  try {
+    run(c.exportDir ? path.join(c.exportDir, 'out-vpdsr.safetensors') : undefined); // warm-up: first-touch pages, oneDNN primitive caches, allocator
+  } finally { uninstall(); }
   const warm = (performance.now() - t0) / 1000;
+  const gflop = { encode: flops.gflop('encode'), unet: flops.gflop('unet'), decode: flops.gflop('decode'), total: flops.total / 1e9 };
   const peak = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
   if (c.mode === 'worker') {
     process.stdout.write(JSON.stringify({ impl: 'vpdsr', ready: true, warmup_s: r3(warm) }) + '\n');
     for await (const line of readline.createInterface({ input: process.stdin })) {
-      if (line.trim() === 'run') process.stdout.write(JSON.stringify({ ...row(run()), load: loadavg() }) + '\n');
+      if (line.trim() === 'run') { const floor = floorConv(); process.stdout.write(JSON.stringify({ ...row(run(), floor), load: loadavg() }) + '\n'); }
       else if (line.trim() === 'quit') break;
     }
     process.stdout.write(JSON.stringify({ impl: 'vpdsr', peak_rss_mb: peak() }) + '\n');
   } else {
-    const rows = Array.from({ length: c.repeat }, () => run());
+    let floor: Floor | undefined;
+    const rows = Array.from({ length: c.repeat }, () => {
+      const f = floorConv();
+      if (!floor || f.gflops > floor.gflops) floor = f;
+      return run();
+    });
     const best = rows.reduce((a, b) => (b.total < a.total ? b : a));
-    process.stdout.write(JSON.stringify({ ...row(best), all_totals_s: rows.map((r) => r3(r.total)), load: loadavg(), repeats: c.repeat, peak_rss_mb: peak() }) + '\n');
+    process.stdout.write(JSON.stringify({ ...row(best, floor), all_totals_s: rows.map((r) => r3(r.total)), load: loadavg(), repeats: c.repeat, peak_rss_mb: peak() }) + '\n');
   }
   lr.dispose(); noise.dispose();
   parts.dispose();
+}
+
+/** The floor's shape: a decoder 3×3 conv at full resolution (VQ-f4 up.0, 128 channels at 512²). */
+export const FLOOR_CONV = { channels: 128, size: 512, kernel: 3 } as const;
+
+/**
+ * GFLOP/s of a channels-last fp32 3×3 conv 1×128×512²→128 (padding 1, bias), best of 3 after
+ * a warm-up call, on the process's threads: the rate the pipeline's FLOP could run at.
+ */
+function floorConv(): Floor {
+  const { channels: ch, size: s, kernel: k } = FLOOR_CONV;
+  return torch.scope(() => {
+    const g = new torch.Generator(11);
+    const x = torch.randn([1, ch, s, s], { generator: g }).contiguous('channels_last');
+    const w = torch.randn([ch, ch, k, k], { generator: g }).mul(0.03), b = torch.zeros([ch]);
+    const conv = (): void => { torch.conv2d(x, w, b, { padding: 1 }).dispose(); };
+    conv();
+    let best = Infinity, bestCpu = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now(), c0 = process.cpuUsage();
+      conv();
+      const cu = process.cpuUsage(c0);
+      best = Math.min(best, performance.now() - t0);
+      bestCpu = Math.min(bestCpu, (cu.user + cu.system) / 1000);
+    }
+    const gflop = (2 * ch * ch * k * k * s * s) / 1e9;
+    return { gflops: gflop / (best / 1000), perCpuSecond: gflop / (bestCpu / 1000) };
+  });
+}
+
+/** The floor conv's rates: GFLOP/s of wall time, and GFLOP per CPU-second (all threads). */
+interface Floor { gflops: number; perCpuSecond: number }
+
+type Stages = { encode: number; unet: number; decode: number; total: number };
+
+/**
+ * Per stage GFLOP and achieved GFLOP/s; with a floor: the floor's time for the run's FLOP and the
+ * run over it (floor_ratio), and the same in CPU seconds (floor_cpu_ratio: the run's CPU seconds
+ * over its FLOP at the conv's GFLOP per CPU-second), which load from other jobs moves far less.
+ */
+function flopFields(gflop: Stages, seconds: Stages, floor?: Floor, cpuSeconds?: number): Record<string, unknown> {
+  const r1 = (x: number): number => Math.round(x * 10) / 10;
+  const keys = [['encode', 'vq_encode'], ['unet', 'unet'], ['decode', 'vq_decode'], ['total', 'total']] as const;
+  const f: Record<string, unknown> = {};
+  for (const [k, name] of keys) f[`${name}_gflop`] = r1(gflop[k]);
+  for (const [k, name] of keys) f[`${name}_gflops`] = seconds[k] > 0 ? r1(gflop[k] / seconds[k]) : null;
+  if (floor !== undefined && floor.gflops > 0) {
+    f.floor_conv_gflops = r1(floor.gflops);
+    f.floor_s = r3(gflop.total / floor.gflops);
+    f.floor_ratio = r3(seconds.total / (gflop.total / floor.gflops));
+    if (cpuSeconds !== undefined && floor.perCpuSecond > 0) {
+      f.floor_conv_gflop_per_cpu_s = r1(floor.perCpuSecond);
+      f.floor_cpu_ratio = r3(cpuSeconds / (gflop.total / floor.perCpuSecond));
+    }
+  }
+  return f;
 }
 
 async function child(c: ChildConfig): Promise<void> {
@@ -341,7 +420,8 @@ async function interleaved(size: number, repeat: number, resshift: string | unde
 
 /** The fields of a best row the summary repeats. */
 function pick(b: Record<string, unknown>): Record<string, unknown> {
-  return { layout: b.layout, ...Object.fromEntries(STAGES.map((k) => [k, b[k]])), all_totals_s: b.all_totals_s, warmup_s: b.warmup_s, peak_rss_mb: b.peak_rss_mb };
+  const flop = Object.fromEntries(Object.entries(b).filter(([k]) => /_gflops?$|^floor_/.test(k)));
+  return { layout: b.layout, ...Object.fromEntries(STAGES.map((k) => [k, b[k]])), ...flop, all_totals_s: b.all_totals_s, warmup_s: b.warmup_s, peak_rss_mb: b.peak_rss_mb };
 }
 
 async function main(): Promise<void> {

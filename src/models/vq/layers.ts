@@ -7,6 +7,7 @@
 import * as torch from '../../engine/index.js';
 import { Tensor } from '../../engine/index.js';
 import { Module, Conv2d, GroupNorm } from '../../engine/nn/index.js';
+import { canUpsampleConv, upsampleConv } from '../upconv.js';
 
 export { ModuleList, GroupNorm } from '../../engine/nn/index.js';
 
@@ -102,6 +103,7 @@ export class Upsample extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (this.conv && canUpsampleConv(this.conv, x)) return upsampleConv(this.conv, x); // the same function at x's resolution (upconv.ts)
     const up = torch.interpolate(x, { scaleFactor: 2.0, mode: 'nearest' });
     if (!this.conv) return up;
     try { return this.conv.forward(up); } finally { up.dispose(); }
