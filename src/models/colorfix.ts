@@ -47,23 +47,43 @@ export function waveletBlur(x: Tensor, radius: number): Tensor {
   });
 }
 
-/** wavelet_decomposition(levels=5): [high = Σ (image_i − blur_i), low = the last blur]. */
+/**
+ * wavelet_decomposition(levels=5): [high = Σ (image_i − blur_i), low = the last blur]. Each level's
+ * temporaries are freed as it ends: at a 2048² output the fix stays within a few image-sized tensors.
+ */
 export function waveletDecomposition(x: Tensor, levels = WAVELET_LEVELS): [Tensor, Tensor] {
-  return torch.scope(() => {
-    let high = torch.zerosLike(x);
-    let img = x;
+  let high: Tensor | null = null;
+  let img = x;
+  try {
     for (let i = 0; i < levels; i++) {
-      const low = waveletBlur(img, 2 ** i);
-      high = high.add(img.sub(low));
+      const prevHigh: Tensor | null = high, prevImg: Tensor = img;
+      const [h, low]: [Tensor, Tensor] = torch.scope((): [Tensor, Tensor] => {
+        const low = waveletBlur(prevImg, 2 ** i);
+        const d = prevImg.sub(low);
+        return [prevHigh ? prevHigh.add(d) : d, low];
+      });
+      prevHigh?.dispose();
+      if (prevImg !== x) prevImg.dispose();
+      high = h;
       img = low;
     }
-    return [high, img];
-  });
+  } catch (e) {
+    high?.dispose();
+    if (img !== x) img.dispose();
+    throw e;
+  }
+  return [high ?? torch.zerosLike(x), img === x ? x.clone() : img];
 }
 
 /** wavelet_reconstruction(content, style): content's high frequencies on style's low ones. */
 export function waveletReconstruction(content: Tensor, style: Tensor, levels = WAVELET_LEVELS): Tensor {
-  return torch.scope(() => waveletDecomposition(content, levels)[0].add(waveletDecomposition(style, levels)[1]));
+  return torch.scope(() => {
+    const [high, lowC] = waveletDecomposition(content, levels);
+    lowC.dispose();
+    const [highS, low] = waveletDecomposition(style, levels);
+    highS.dispose();
+    return high.add_(low);
+  });
 }
 
 /** Applies a colour fix ('auto' must be resolved first); returns a new tensor clamped to [0, 1] (a copy for 'none'). */
