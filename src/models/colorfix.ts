@@ -86,11 +86,31 @@ export function waveletReconstruction(content: Tensor, style: Tensor, levels = W
   });
 }
 
-/** Applies a colour fix ('auto' must be resolved first); returns a new tensor clamped to [0, 1] (a copy for 'none'). */
-export function applyColorFix(fix: ColorFixSpec | Exclude<ColorFix, 'auto'>, content: Tensor, style: Tensor): Tensor {
+/** Rows of output per strip of the wavelet fix (each strip reads 2^levels − 1 more rows on each side). */
+export const COLOR_FIX_ROWS = 256;
+
+/**
+ * Applies a colour fix ('auto' must be resolved first); returns a new tensor clamped to [0, 1] (a copy for 'none').
+ * The wavelet fix runs in strips of `rows` output rows: the cascade of blurs reaches 2^levels − 1
+ * rows, so a strip read with that halo gives exactly the whole-image values, and the peak memory is
+ * that of a strip, not of several full-size copies of a large output.
+ */
+export function applyColorFix(fix: ColorFixSpec | Exclude<ColorFix, 'auto'>, content: Tensor, style: Tensor, rows = COLOR_FIX_ROWS): Tensor {
   const f = typeof fix === 'string' ? { method: fix, levels: WAVELET_LEVELS } : fix;
   if (f.method === 'none') return content.clone();
   if (!Number.isSafeInteger(f.levels) || f.levels < 1 || f.levels > 8) throw new RangeError(`color fix: levels must be an integer 1–8, got ${f.levels}`);
+  if (!Number.isSafeInteger(rows) || rows < 1) throw new RangeError(`color fix: rows must be a positive integer, got ${rows}`);
   if (content.shape.join() !== style.shape.join()) throw new RangeError(`color fix: output [${content.shape.join(', ')}] and reference [${style.shape.join(', ')}] differ in shape`);
-  return torch.scope(() => (f.method === 'adain' ? adain(content, style) : waveletReconstruction(content, style, f.levels)).clamp(0, 1));
+  if (f.method === 'adain') return torch.scope(() => adain(content, style).clamp(0, 1));
+  const H = content.size(2), halo = 2 ** f.levels - 1;
+  if (H <= rows + 2 * halo) return torch.scope(() => waveletReconstruction(content, style, f.levels).clamp(0, 1));
+  const out = torch.emptyLike(content);
+  for (let r0 = 0; r0 < H; r0 += rows) {
+    torch.scope(() => {
+      const r1 = Math.min(H, r0 + rows), a = Math.max(0, r0 - halo), b = Math.min(H, r1 + halo);
+      const y = waveletReconstruction(content.narrow(2, a, b - a), style.narrow(2, a, b - a), f.levels).clamp(0, 1);
+      out.narrow(2, r0, r1 - r0).copy_(y.narrow(2, r0 - a, r1 - r0));
+    });
+  }
+  return out;
 }

@@ -81,6 +81,21 @@ test('wavelet fix over fewer levels (a model folder\'s colorFix.levels) equals t
   });
 });
 
+test('the wavelet fix in strips (with its halo) equals the whole-image fix exactly, at every depth', () => {
+  const h = 70, w = 21, n = h * w;
+  torch.scope(() => {
+    const ct = torch.fromTypedArray(rand(3 * n, 21), [1, 3, h, w]), st = torch.fromTypedArray(rand(3 * n, 22), [1, 3, h, w]);
+    for (const levels of [1, 2, 3, 5]) {
+      const whole = applyColorFix({ method: 'wavelet', levels }, ct, st, h);
+      for (const rows of [1, 7, 16]) {
+        const strips = applyColorFix({ method: 'wavelet', levels }, ct, st, rows);
+        assert.equal(strips.sub(whole).abs().max().item(), 0, `levels ${levels}, rows ${rows}`);
+      }
+    }
+    assert.throws(() => applyColorFix({ method: 'wavelet', levels: 2 }, ct, st, 0), /rows must be a positive integer, got 0/);
+  });
+});
+
 test('auto resolves to the model folder\'s colour fix, else none; an explicit choice wins with StableSR\'s 5 levels', () => {
   assert.deepEqual(resolveColorFix('auto', { method: 'wavelet', levels: 2 }), { method: 'wavelet', levels: 2 });
   assert.deepEqual(resolveColorFix('auto', null), { method: 'none', levels: 5 });
