@@ -12,8 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import * as torch from '../../src/engine/index.js';
-import { loadUpscaler, bundledModelDir, bicubicX4, DEFAULT_TILE, type PipelineDType } from '../../src/models/index.js';
-import { applyColorFix } from '../../src/models/colorfix.js';
+import { loadUpscaler, bundledModelDir, DEFAULT_TILE, type PipelineDType } from '../../src/models/index.js';
+import { colorFixFromInput } from '../../src/models/colorfix.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..', '..');
@@ -40,7 +40,7 @@ async function child(c: { size: number; dtype: PipelineDType; threads: number; r
     // The model folder's colour fix (what `vpdsr upscale` runs by default) is part of the time.
     torch.scope(() => {
       const y = up.upscale(lr, { seed: 1, tile, tileOverlap: DEFAULT_TILE.overlap });
-      if (up.colorFix) applyColorFix(up.colorFix, y, bicubicX4(lr).clamp(0, 1));
+      if (up.colorFix) colorFixFromInput(up.colorFix, y, lr);
     });
     times.push((performance.now() - t1) / 1000);
   }

@@ -9,7 +9,7 @@
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
 import { bicubicX4, UpscaleAbortedError, type Upscaler, type UpscaleOptions } from '../models/pipeline.js';
-import { applyColorFix, resolveColorFix, type ColorFix } from '../models/colorfix.js';
+import { colorFixFromInput, resolveColorFix, type ColorFix } from '../models/colorfix.js';
 import { AbortError } from './errors.js';
 import { resizeTo, targetSize, type SizeOptions } from './scale.js';
 
@@ -64,7 +64,7 @@ export async function upscaleChannels(data: Tensor, up: Upscaler, o: PixelOption
     }
     return torch.scope(() => {
       let y = out;
-      if (fix.method !== 'none') y = applyColorFix(fix, y, bicubicX4(rgb).clamp(0, 1));
+      if (fix.method !== 'none') y = colorFixFromInput(fix, y, rgb);
       y = resizeTo(y, W, H);
       const parts: Tensor[] = [];
       if (grey) {

@@ -5,6 +5,7 @@
 // shift-invariant, so the [−1, 1] range upstream works in gives the same result up to ε).
 import * as torch from '../engine/index.js';
 import type { Tensor } from '../engine/index.js';
+import { bicubicX4 } from './pipeline.js';
 
 // 'auto' (the default) applies what the model folder asks for (model.json colorFix), else none.
 export type ColorFix = 'auto' | 'none' | 'adain' | 'wavelet';
@@ -113,4 +114,9 @@ export function applyColorFix(fix: ColorFixSpec | Exclude<ColorFix, 'auto'>, con
     });
   }
   return out;
+}
+
+/** The fix as `vpdsr upscale` runs it: against the LR input `lr` ([1, 3, h, w] in [0, 1]) upscaled bicubic ×4. */
+export function colorFixFromInput(fix: ColorFixSpec | Exclude<ColorFix, 'auto'>, sr: Tensor, lr: Tensor): Tensor {
+  return torch.scope(() => applyColorFix(fix, sr, bicubicX4(lr).clamp(0, 1)));
 }

@@ -13,8 +13,8 @@ import { parse as parseYaml } from 'yaml';
 import * as torch from '../engine/index.js';
 import { listImages, readRgb8 } from '../data/dataset.js';
 import { writeImage } from '../io/image/index.js';
-import { loadUpscaler, bicubicX4 } from '../models/index.js';
-import { applyColorFix, type ColorFixSpec } from '../models/colorfix.js';
+import { loadUpscaler } from '../models/index.js';
+import { colorFixFromInput, type ColorFixSpec } from '../models/colorfix.js';
 import { readModelJson, writeModelFolder, MODEL_JSON, UNET_FILE, type JsonObject } from '../models/format.js';
 import { checkConfig, ConfigError } from './config.js';
 import { trainEncoder, ENCODER_FILE } from './encoder-train.js';
@@ -118,7 +118,7 @@ async function evaluateSet(methods: { name: string; model: string; colorFix?: Co
             // As `vpdsr upscale` does: the fix on the float output against the bicubic ×4 input, then 8 bits.
             const sr = torch.keep(torch.scope(() => {
               const y = up.upscale(lr.unsqueeze(0), { seed, tile: 0 });
-              return (m.colorFix ? applyColorFix(m.colorFix, y, bicubicX4(lr.unsqueeze(0)).clamp(0, 1)) : y).mul(255).round().div(255);
+              return (m.colorFix ? colorFixFromInput(m.colorFix, y, lr.unsqueeze(0)) : y).mul(255).round().div(255);
             }));
             secs += (performance.now() - t0) / 1000;
             try {
