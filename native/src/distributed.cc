@@ -268,6 +268,7 @@ void initGroup(Group& g, bool wantNccl) {
   }
   const std::string me = std::to_string(g.rank);
   auto sizeKey = [](int r) { return "vpdsr/size/" + std::to_string(r); };
+  auto readKey = [](int r) { return "vpdsr/read/" + std::to_string(r); };
   if (g.store->add("vpdsr/claim/" + me, 1) > 1) {
     throw std::runtime_error("rendezvous: RANK=" + me + " is already taken by another process (give every process its own RANK)");
   }
@@ -289,17 +290,32 @@ void initGroup(Group& g, bool wantNccl) {
     for (int r = 1; r < g.size; r++) {
       std::string theirs = stringOf(g.store->get(sizeKey(r)));
       if (theirs != std::to_string(g.size)) {
+        // Keep the store (hosted here) up until every rank has read rank 0's WORLD_SIZE, so that each
+        // reports the mismatch itself instead of a lost connection when this process exits.
+        std::vector<std::string> read;
+        for (int q = 1; q < g.size; q++) read.push_back(readKey(q));
+        try {
+          g.store->wait(read, std::min<Ms>(g.timeout, Ms(5000)));
+        } catch (...) {
+        }
         throw std::runtime_error("rendezvous: rank " + std::to_string(r) + " has WORLD_SIZE=" + theirs +
                                  " but rank 0 has WORLD_SIZE=" + std::to_string(g.size) + checkAll);
       }
     }
   } else {
     std::string theirs;
+    const auto asked = std::chrono::steady_clock::now();
     try {
       theirs = stringOf(g.store->get(sizeKey(0)));
     } catch (...) {
+      // A get that fails well before the timeout lost rank 0's store (rank 0 exited); say so, not "timed out".
+      if (std::chrono::steady_clock::now() - asked < g.timeout / 2) {
+        throw std::runtime_error("rendezvous: lost the connection to rank 0 at " + where +
+                                 " before it published its WORLD_SIZE (rank 0 exited; see its message)" + checkAll);
+      }
       throw std::runtime_error("rendezvous: rank 0 did not publish its WORLD_SIZE within " + seconds(g.timeout) + checkAll);
     }
+    g.store->add(readKey(g.rank), 1);
     if (theirs != std::to_string(g.size)) {
       throw std::runtime_error("rendezvous: WORLD_SIZE=" + std::to_string(g.size) + " here but rank 0 has WORLD_SIZE=" + theirs + checkAll);
     }
