@@ -9,6 +9,7 @@
 // Everything else (norms, activations, adds, softmax, copies) is memory-bound and not counted:
 // the figure is the work a conv/GEMM floor applies to.
 import { native } from '../../src/native/binding.js';
+import { dtypeFromCode } from '../../src/engine/dtype.js';
 
 type NativeCallId = (id: number, args: unknown[], discard?: boolean) => unknown;
 interface Instrumentable { opId: (a: string, b: string) => number; callId: NativeCallId }
@@ -57,6 +58,8 @@ export class FlopCounter {
   part = 'other';
   readonly byPart = new Map<string, number>();
   readonly byOp = new Map<string, number>();
+  /** FLOP per result dtype ('float32', 'bfloat16', …): the precision each FLOP ran in. */
+  readonly byDtype = new Map<string, number>();
   private readonly names = new Map<number, string>();
 
   install(): () => void {
@@ -74,6 +77,8 @@ export class FlopCounter {
         if (f > 0) {
           this.byPart.set(this.part, (this.byPart.get(this.part) ?? 0) + f);
           this.byOp.set(op, (this.byOp.get(op) ?? 0) + f);
+          const dt = typeof r === 'number' ? dtypeFromCode(native.info(r)[0]) : 'unknown';
+          this.byDtype.set(dt, (this.byDtype.get(dt) ?? 0) + f);
         }
       }
       return r;

@@ -26,6 +26,12 @@
 // just before the run, its GFLOP/s, the time the run's FLOP would take at that rate
 // (floor_s) and the run's time over it (floor_ratio; 1 = every FLOP at the conv's rate), and the
 // same in CPU seconds (floor_cpu_ratio), the figure to read while other jobs load the machine.
+// Each vpdsr row also gives its floor at the CPU's measured arithmetic peak (bench/cpu/peak.c, run
+// once at the start: fp32 FMA and bf16 dot products on 2 threads): peak_floor_s, the run's fp32
+// FLOP at the FMA peak plus its bf16 FLOP at the bf16 peak, and peak_ratio, the run over it. The
+// bf16/auto ratio rows give bound_at_peak: that floor over the fp32 run's time, the lowest ratio
+// the mode could reach on this CPU, and peak_floor_ratio: that floor over fp32's own, the ratio
+// when both run at the same fraction of their peaks.
 // A ratio within one run is the result: these machines are shared and absolute times move.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -45,6 +51,7 @@ import { partsFromModel, DiffusionUpscaler, fixedNoise, runTileStages, type Diff
 import { chooseTile, parseMemory } from '../../src/api/memory.js';
 import { NO_CHECKOUT, resshiftCheckout, TORCH_PYTHON } from '../resshift.js';
 import { FlopCounter } from './flops.js';
+import { measurePeak, type Peak } from '../cpu/peak.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..', '..');
@@ -192,6 +199,9 @@ async function timeChild(c: ChildConfig): Promise<void> {
     // CPU seconds of the run (all threads): on a shared machine it moves less than wall time.
     cpu_s: r3(r.cpu),
     ...flopFields(gflop, { encode: r.encode, unet: r.unet, decode: r.decode, total: r.total }, floor, r.cpu),
+    // The FLOP per precision they ran in (auto: both), for the floor at the CPU's measured peak (main).
+    fp32_gflop: Math.round((flops.byDtype.get('float32') ?? 0) / 1e8) / 10,
+    bf16_gflop: Math.round((flops.byDtype.get('bfloat16') ?? 0) / 1e8) / 10,
   });
   const t0 = performance.now();
   const uninstall = flops.install(); // the warm-up run's calls are counted (the shapes, hence the FLOP, are every run's)
@@ -356,7 +366,8 @@ const STAGES = ['vq_encode_s', 'unet_s', 'vq_decode_s', 'total_s'] as const;
  * vpdsr fp32 channels-last and upstream under PyTorch (NCHW, channels-last), each loaded and
  * warmed up once, then `repeat` rounds of one timed run each, in turn. Returns vpdsr's best row.
  */
-async function interleaved(size: number, repeat: number, resshift: string | undefined, emit: (l: Record<string, unknown>) => void): Promise<Record<string, unknown> | undefined> {
+async function interleaved(size: number, repeat: number, resshift: string | undefined, emit: (l: Record<string, unknown>) => void,
+  atPeak: (r: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
   const dir = resshift ? fs.mkdtempSync(path.join(os.tmpdir(), 'vpdsr-bench-models-')) : undefined;
   const workers: Worker[] = [];
   const meta = new Map<Worker, Record<string, unknown>>();
@@ -379,7 +390,8 @@ async function interleaved(size: number, repeat: number, resshift: string | unde
     }
     for (let i = 0; i < repeat; i++) {
       for (const w of workers) {
-        const r = await w.ask('run');
+        const r0 = await w.ask('run');
+        const r = meta.get(w)!.impl === 'vpdsr' && !r0.error ? atPeak(r0) : r0;
         if (!r.error) rows.get(w)!.push(r);
         emit({ ...r, bench: 'models', case: 'one-step', lr: size, sr: 4 * size, run: i + 1, ...(meta.get(w)!.impl === 'pytorch' ? { max_abs_vs_vpdsr: meta.get(w)!.max_abs_vs_vpdsr } : {}) });
       }
@@ -418,9 +430,21 @@ async function interleaved(size: number, repeat: number, resshift: string | unde
   }
 }
 
+/**
+ * A vpdsr row with its floor at the CPU's measured peak: peak_floor_s = fp32 GFLOP / FMA peak +
+ * bf16 GFLOP / bf16 dot peak, and peak_ratio = total_s over it (1 = every FLOP at the peak).
+ */
+function withPeak(r: Record<string, unknown>, peak: Peak): Record<string, unknown> {
+  const f32 = r.fp32_gflop as number | undefined, bf = r.bf16_gflop as number | undefined, total = r.total_s as number | undefined;
+  if (f32 === undefined || bf === undefined || !total || !peak.fp32_fma_gflops) return r;
+  if (bf > 0 && !peak.bf16_dot_gflops) return r;
+  const floorS = f32 / peak.fp32_fma_gflops + (bf > 0 ? bf / peak.bf16_dot_gflops! : 0);
+  return { ...r, peak_fp32_gflops: peak.fp32_fma_gflops, ...(bf > 0 ? { peak_bf16_gflops: peak.bf16_dot_gflops } : {}), peak_floor_s: r3(floorS), peak_ratio: r3(total / floorS) };
+}
+
 /** The fields of a best row the summary repeats. */
 function pick(b: Record<string, unknown>): Record<string, unknown> {
-  const flop = Object.fromEntries(Object.entries(b).filter(([k]) => /_gflops?$|^floor_/.test(k)));
+  const flop = Object.fromEntries(Object.entries(b).filter(([k]) => /_gflops?$|^floor_|^peak_/.test(k)));
   return { layout: b.layout, ...Object.fromEntries(STAGES.map((k) => [k, b[k]])), ...flop, all_totals_s: b.all_totals_s, warmup_s: b.warmup_s, peak_rss_mb: b.peak_rss_mb };
 }
 
@@ -445,10 +469,15 @@ async function main(): Promise<void> {
     if (out) fs.appendFileSync(out, JSON.stringify(l) + '\n');
   };
   emit({ bench: 'models', start: new Date().toISOString(), cpu: torch.cpuFeatures(), blas: torch.blasLibrary(), cores: torch.availableCores(), omp_wait: arg('omp-wait', 'passive'), resshift: resshift ?? null, load: fs.readFileSync('/proc/loadavg', 'utf8').trim() });
+  // The CPU's arithmetic peak (bench/cpu/peak.c) at the benches' 2 threads: every row's peak_floor_s is
+  // its FLOP at that peak, fp32 FLOP at the FMA peak and bf16 FLOP at the bf16 dot-product peak.
+  const peak = measurePeak(2);
+  emit({ bench: 'models', case: 'cpu-peak', ...peak });
+  const atPeak = (r: Record<string, unknown>): Record<string, unknown> => withPeak(r, peak);
   for (const size of sizes) {
     const results: Record<string, Record<string, unknown>> = {};
     if (only.includes('fp32')) {
-      const best = await interleaved(size, repeat, resshift, emit);
+      const best = await interleaved(size, repeat, resshift, emit, atPeak);
       if (best) results.fp32 = best;
     }
     for (const [key, cfg] of [
@@ -457,9 +486,10 @@ async function main(): Promise<void> {
       ['baseline', { role: 'baseline', dtype: 'fp32', layout: 'contiguous', threads: 1 }],
     ] as const) {
       if (!only.includes(key)) continue;
-      const [r] = runChild({ mode: 'time', size, repeat, ...cfg });
-      emit(r!);
-      results[key] = r!;
+      const [r0] = runChild({ mode: 'time', size, repeat, ...cfg });
+      const r = atPeak(r0!);
+      emit(r);
+      results[key] = r;
     }
     const base = results.baseline?.total_s as number | undefined;
     if (base) {
@@ -472,7 +502,15 @@ async function main(): Promise<void> {
     const f32 = results.fp32?.total_s as number | undefined;
     for (const k of ['bf16', 'auto']) {
       const v = results[k]?.total_s as number | undefined;
-      if (f32 && v) emit({ bench: 'models', case: 'ratio', lr: size, config: k, vs: 'fp32', ratio: r3(v / f32), target: k === 'auto' ? 0.5 : undefined });
+      // bound_at_peak: the ratio if this mode ran every FLOP at the CPU's peak (and nothing else took time).
+      // peak_floor_ratio: this mode's floor over fp32's, the ratio when both run at the same fraction of the peak.
+      const floorS = results[k]?.peak_floor_s as number | undefined, f32Floor = results.fp32?.peak_floor_s as number | undefined;
+      if (f32 && v) {
+        emit({
+          bench: 'models', case: 'ratio', lr: size, config: k, vs: 'fp32', ratio: r3(v / f32), target: k === 'auto' ? 0.5 : undefined,
+          ...(floorS ? { bound_at_peak: r3(floorS / f32) } : {}), ...(floorS && f32Floor ? { peak_floor_ratio: r3(floorS / f32Floor) } : {}),
+        });
+      }
     }
   }
   if (psnrImages > 0) {

@@ -13,12 +13,12 @@ import type { Conv2d } from '../engine/nn/index.js';
 
 /**
  * Whether conv (3×3, stride 1, padding 1, zeros, no dilation, one group) after nearest ×2 of x can
- * take the phase form: f32 input and weights, a 4-D input, and no gradient needed (training keeps
- * the two ops autograd records as upstream).
+ * take the phase form: f32 or bf16 input with weights of the same dtype, a 4-D input, and no gradient
+ * needed (training keeps the two ops autograd records as upstream).
  */
 export function canUpsampleConv(conv: Conv2d, x: Tensor): boolean {
   const w = conv.weight;
-  return x.ndim === 4 && x.dtype === 'float32' && w.dtype === 'float32' && x.device === w.device
+  return x.ndim === 4 && (x.dtype === 'float32' || x.dtype === 'bfloat16') && w.dtype === x.dtype && x.device === w.device
     && w.size(2) === 3 && w.size(3) === 3 && conv.stride.every((s) => s === 1) && conv.padding.every((p) => p === 1)
     && conv.dilation.every((d) => d === 1) && conv.groups === 1 && conv.padding_mode === 'zeros'
     && !(torch.isGradEnabled() && (x.requiresGrad || w.requiresGrad || (conv.bias?.requiresGrad ?? false)));
@@ -45,7 +45,8 @@ export function upsampleConv(conv: Conv2d, x: Tensor): Tensor {
   return torch.scope(() => {
     const [b, , h, w] = x.shape as [number, number, number, number];
     const cout = conv.weight.size(0);
-    const kernels = phaseKernels(conv.weight);
+    // bf16 weights are summed in f32 and rounded once (as the two-step form's products are accumulated in f32).
+    const kernels = x.dtype === 'float32' ? phaseKernels(conv.weight) : phaseKernels(conv.weight.float()).to({ dtype: x.dtype });
     const cl = !x.isContiguous() && x.isContiguous('channels_last');
     // The output's memory as [B, H, 2, W, 2, C] (channels-last) or [B, C, H, 2, W, 2] (NCHW): phase (a, c) is a strided slice.
     const base = torch.empty(cl ? [b, 2 * h, 2 * w, cout] : [b, cout, 2 * h, 2 * w], { dtype: x.dtype, device: x.device });

@@ -21,14 +21,20 @@ test('FlopCounter counts convolutions and matrix products from their shapes, per
       torch.baddbmm(torch.zeros([3, 4, 6]), torch.randn([3, 4, 5]), torch.randn([3, 5, 6]), 0, 0.5);
       torch.matmul(torch.randn([2, 4, 5]), torch.randn([5, 3]));
       torch.convTranspose2d(torch.randn([1, 4, 5, 5]), torch.randn([4, 3, 2, 2]), null, { stride: 2 });
+      fc.part = 'c';
+      torch.bmm(torch.randn([3, 4, 5]).to({ dtype: 'bfloat16' }), torch.randn([3, 5, 6]).to({ dtype: 'bfloat16' }));
     } finally { uninstall(); }
+    // Per precision: the bf16 product apart from the f32 ones.
+    assert.equal(fc.byDtype.get('bfloat16'), 2 * 3 * 4 * 6 * 5);
+    assert.equal(fc.byDtype.get('float32'), fc.total - 2 * 3 * 4 * 6 * 5);
     assert.equal(fc.byPart.get('a'), 2 * (2 * 6 * 5 * 6) * (4 * 3 * 3));
     const b = 2 * 5 * 7 * 9 * 16 + 2 * 3 * 4 * 6 * 5 * 2 + 2 * 2 * 4 * 3 * 5 + 2 * 4 * 25 * 3 * 4;
     assert.equal(fc.byPart.get('b'), b);
-    assert.equal(fc.total, fc.byPart.get('a')! + b);
+    const c = 2 * 3 * 4 * 6 * 5;
+    assert.equal(fc.total, fc.byPart.get('a')! + b + c);
     assert.equal(fc.gflop('b'), b / 1e9);
     // Uninstalled: later calls are not counted.
     torch.conv2d(torch.zeros([1, 2, 4, 4]), torch.zeros([3, 2, 3, 3]));
-    assert.equal(fc.total, fc.byPart.get('a')! + b);
+    assert.equal(fc.total, fc.byPart.get('a')! + b + c);
   });
 });

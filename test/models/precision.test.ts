@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as torch from '../../src/engine/index.js';
 import { Tensor } from '../../src/engine/index.js';
-import { AUTO_PLAN, castKeepingFp32, defaultDType, DiffusionUpscaler, loadModelFolder, loadUpscaler, partsFromModel, readModelJson, type LoadedModel, type ModelJson, type PipelineDType } from '../../src/models/index.js';
+import { AUTO_PLAN, castFor, castKeepingFp32, defaultDType, DiffusionUpscaler, loadModelFolder, loadUpscaler, partsFromModel, readModelJson, type LoadedModel, type ModelJson, type PipelineDType } from '../../src/models/index.js';
 import { UNetModelSwin, unetConfig, type UNetConfig } from '../../src/models/unet/index.js';
 import type { Conv2d } from '../../src/engine/nn/index.js';
+import { Namespace } from '../../src/models/vq/layers.js';
+import { ResnetBlock } from '../../src/models/vq/resnet.js';
+import { AttnBlock } from '../../src/models/vq/attention.js';
 import { repoRoot } from '../helpers.js';
 import { loadModel, OptionError } from '../../src/api.js';
 import { parseFlags } from '../../src/cli/upscale-cli.js';
@@ -55,6 +58,40 @@ test('castKeepingFp32: the plan keeps its modules fp32 at their exact values, th
   }
 });
 
+test("castKeepingFp32 '#norms': GroupNorms fp32, convolutions bf16; the blocks take and return fp32 and stay near fp32", () => {
+  torch.manualSeed(21);
+  const build = (): Namespace => {
+    torch.manualSeed(22);
+    const n = new Namespace();
+    n.registerModule('block', new ResnetBlock(32, 64));
+    n.registerModule('attn', new AttnBlock(64));
+    return n.eval();
+  };
+  const ref = build(), mixed = build(), bf = build();
+  try {
+    castKeepingFp32(mixed, ['#norms'], () => mixed.to({ dtype: 'bfloat16' }));
+    bf.to({ dtype: 'bfloat16' });
+    for (const [k, t] of mixed.stateDict()) assert.equal(t.dtype, /norm/.test(k) ? 'float32' : 'bfloat16', k);
+    torch.noGrad(() => torch.scope(() => {
+      const x = torch.randn([1, 32, 12, 10]).mul(4).contiguous('channels_last');
+      const fwd = (n: Namespace, t: Tensor): Tensor => {
+        const blk = n.namedModules().find(([p]) => p === 'block')![1] as ResnetBlock;
+        const att = n.namedModules().find(([p]) => p === 'attn')![1] as AttnBlock;
+        return att.forward(castFor(att, blk.forward(castFor(blk, t))));
+      };
+      const want = fwd(ref, x), got = fwd(mixed, x), low = fwd(bf, x);
+      assert.equal(got.dtype, 'float32');
+      assert.equal(low.dtype, 'bfloat16');
+      const rel = (a: Tensor): number => a.float().sub(want).abs().max().item() / want.abs().max().item();
+      assert.ok(rel(got) < 1e-2, `mixed ${rel(got)}`);
+      assert.ok(rel(got) <= rel(low), `mixed ${rel(got)} vs bf16 ${rel(low)}`);
+    }));
+    assert.throws(() => castKeepingFp32(mixed, ['nothing#norms'], () => {}), /precision plan: the network has no module "nothing"/);
+  } finally {
+    for (const n of [ref, mixed, bf]) n.dispose();
+  }
+});
+
 /** 8-bit PSNR of b against a (both [1, 3, H, W] in [0, 1]). */
 function psnr8(a: Tensor, b: Tensor): number {
   return torch.scope(() => {
@@ -72,11 +109,17 @@ test('auto on the tiny SinSR model: the plan runs (its modules fp32, the rest bf
   };
   const bf = run('bf16'), au = run('auto');
   try {
-    assert.deepEqual(AUTO_PLAN, { vq: ['post_quant_conv', 'decoder.conv_in', 'decoder.mid', 'decoder.up.2', 'decoder.norm_out', 'decoder.conv_out'], unet: ['out'] });
+    assert.deepEqual(AUTO_PLAN, {
+      vq: ['post_quant_conv', 'decoder.conv_in', 'decoder.mid.block_1', 'decoder.mid.attn_1#norms', 'decoder.mid.block_2', 'decoder.up.2', 'decoder.norm_out', 'decoder.conv_out'],
+      unet: ['out'],
+    });
     const vq = au.m.vq!;
     assert.equal(vq.decoder.conv_out.weight.dtype, 'float32');
     assert.equal(vq.decoder.mid.block_1.conv1.weight.dtype, 'float32');
-    assert.equal(vq.decoder.mid.attn_1.q.weight.dtype, 'float32');
+    // '#norms': the attention's norm (so its input and residual sum) fp32, its products bf16.
+    assert.equal(vq.decoder.mid.attn_1.norm.weight!.dtype, 'float32');
+    for (const c of [vq.decoder.mid.attn_1.q, vq.decoder.mid.attn_1.k, vq.decoder.mid.attn_1.v, vq.decoder.mid.attn_1.proj_out]) assert.equal(c.weight.dtype, 'bfloat16');
+    assert.equal(vq.decoder.mid.block_2.conv2.weight.dtype, 'float32');
     assert.equal(vq.decoder.up.at(2).block.at(0).conv1.weight.dtype, 'float32');
     assert.equal(vq.decoder.up.at(1).block.at(0).conv1.weight.dtype, 'bfloat16');
     assert.equal(vq.decoder.up.at(0).block.at(0).conv1.weight.dtype, 'bfloat16');

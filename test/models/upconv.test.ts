@@ -31,7 +31,7 @@ test('upsampleConv equals conv3x3(nearest×2(x)) to f32 rounding, in both memory
   }));
 });
 
-test('the VQ decoder\'s Upsample takes the phase form in f32 inference only, with the same values', () => {
+test('the VQ decoder\'s Upsample takes the phase form in inference only, with the same values', () => {
   torch.manualSeed(6);
   const vq = new Upsample(8, true).eval();
   try {
@@ -45,7 +45,7 @@ test('the VQ decoder\'s Upsample takes the phase form in f32 inference only, wit
         assert.ok(canUpsampleConv(vq.conv!, x));
         assert.ok(maxRel(vq.forward(x), twoStep(vq.conv!, x)) < 1e-5);
         assert.ok(maxRel(vq.forward(x), yg.detach()) < 1e-5);
-        // Not f32: the two-step form.
+        // Input and weights of different dtypes: the two-step form.
         assert.equal(canUpsampleConv(vq.conv!, x.to({ dtype: 'bfloat16' })), false);
         // Another kernel or stride: not this form.
         const c5 = new Conv2d(8, 8, 3, { padding: 1, stride: 2 });
@@ -54,4 +54,33 @@ test('the VQ decoder\'s Upsample takes the phase form in f32 inference only, wit
       });
     });
   } finally { vq.dispose(); }
+});
+
+test('in bf16 the phase form is as close to the f32 result as the two-step bf16 form', () => {
+  torch.manualSeed(7);
+  const conv = new Conv2d(16, 12, 3, { padding: 1 });
+  try {
+    torch.noGrad(() => torch.scope(() => {
+      const x = torch.randn([1, 16, 9, 7]).mul(2).contiguous('channels_last');
+      const cb = new Conv2d(16, 12, 3, { padding: 1 });
+      cb.to({ dtype: 'bfloat16' });
+      cb.weight.copy_(conv.weight);
+      cb.bias!.copy_(conv.bias!);
+      const xb = x.to({ dtype: 'bfloat16' });
+      assert.ok(canUpsampleConv(cb, xb));
+      // The reference: the same bf16-rounded weights and input, in f32.
+      const ref = torch.scope(() => {
+        const cf = new Conv2d(16, 12, 3, { padding: 1 });
+        cf.weight.copy_(cb.weight.float());
+        cf.bias!.copy_(cb.bias!.float());
+        return torch.keep(twoStep(cf, xb.float()));
+      });
+      const got = upsampleConv(cb, xb), two = twoStep(cb, xb);
+      assert.equal(got.dtype, 'bfloat16');
+      assert.ok(got.isContiguous('channels_last'));
+      const eGot = maxRel(got.float(), ref), eTwo = maxRel(two.float(), ref);
+      assert.ok(eGot < 8e-3 && eGot <= 2 * eTwo + 1e-3, `phase ${eGot} vs two-step ${eTwo}`);
+      cb.dispose();
+    }));
+  } finally { conv.dispose(); }
 });

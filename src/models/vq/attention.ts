@@ -9,7 +9,8 @@
 import * as torch from '../../engine/index.js';
 import { Tensor } from '../../engine/index.js';
 import { Module, Conv2d } from '../../engine/nn/index.js';
-import { Normalize, groupNorm, type GroupNorm } from './layers.js';
+import { Normalize, groupNorm, convIn, addResidual, type GroupNorm } from './layers.js';
+import { castFor } from '../precision.js';
 import { powCR } from '../diffusion/f64math.js';
 
 /** Default bound on score elements per chunk: 2^26 (256 MiB in f32; two such buffers live at once). */
@@ -50,12 +51,14 @@ export class AttnBlock extends Module {
     const [b, c, hh, ww] = x.shape as [number, number, number, number];
     const n = hh * ww;
     const out = torch.scope(() => {
-      const h = groupNorm(this.norm, x);
+      // x is in the norm's dtype (the block's); the projections and the attention run in theirs
+      // (a mixed-precision plan may keep the norm and the residual sum in fp32: precision.ts).
+      const h = castFor(this.q, groupNorm(this.norm, x));
       // [B, C, h, w] → [B, N, C] (a view when channels-last; token order row-major over (h, w))
       const tokens = (t: Tensor): Tensor => t.permute(0, 2, 3, 1).reshape(b, n, c);
       const q = tokens(this.q.forward(h));
-      const kT = tokens(this.k.forward(h)).transpose(1, 2); // [B, C, N]
-      const v = tokens(this.v.forward(h));
+      const kT = tokens(convIn(this.k, h)).transpose(1, 2); // [B, C, N]
+      const v = tokens(convIn(this.v, h));
       const scale = powCR(c, -0.5); // int(c)**(-0.5), as Python's (glibc) pow rounds it; V8's Math.pow is an ulp off for 512
       const rows = this.chunkRows(b, n);
       let o: Tensor;
@@ -69,10 +72,9 @@ export class AttnBlock extends Module {
         }
       }
       // [B, N, C] → [B, C, h, w] as a channels-last view, then proj_out
-      return this.proj_out.forward(o.reshape(b, hh, ww, c).permute(0, 3, 1, 2));
+      return convIn(this.proj_out, o.reshape(b, hh, ww, c).permute(0, 3, 1, 2));
     });
-    out.add_(x);
-    return out;
+    return addResidual(out, x);
   }
 }
 

@@ -8,6 +8,7 @@ import * as torch from '../../engine/index.js';
 import { Tensor } from '../../engine/index.js';
 import { Module, Conv2d, GroupNorm } from '../../engine/nn/index.js';
 import { canUpsampleConv, upsampleConv } from '../upconv.js';
+import { castFor } from '../precision.js';
 
 export { ModuleList, GroupNorm } from '../../engine/nn/index.js';
 
@@ -89,6 +90,32 @@ function welfordGroupNorm(norm: GroupNorm, x: Tensor): Tensor {
 export function normSwish(norm: GroupNorm, x: Tensor): Tensor {
   if (!isLowPrecision(x)) return swish_(groupNorm(norm, x));
   return torch.scope(() => swish_(groupNorm(norm, x, true)).to({ dtype: x.dtype }));
+}
+
+/**
+ * normSwish for a child of a block whose children may differ in dtype (a mixed-precision plan):
+ * bf16/f16 input is normalised with f32 statistics and parameters whatever the norm's dtype (as
+ * normSwish does), f32 input is cast to the norm's dtype first.
+ */
+export function normSwishIn(norm: GroupNorm, x: Tensor): Tensor {
+  if (isLowPrecision(x)) return normSwish(norm, x);
+  const t = castFor(norm, x);
+  try { return normSwish(norm, t); } finally { if (t !== x) t.dispose(); }
+}
+
+/** conv(x) with x cast to the conv's dtype when it differs (the cast is freed at once). */
+export function convIn(conv: Conv2d, x: Tensor): Tensor {
+  const t = castFor(conv, x);
+  try { return conv.forward(t); } finally { if (t !== x) t.dispose(); }
+}
+
+/**
+ * h + s, the residual sum: in place on h (a fresh branch output) when both share a dtype, else a new
+ * tensor in the wider dtype (an fp32 stream keeps its precision when the branch ran in bf16).
+ */
+export function addResidual(h: Tensor, s: Tensor): Tensor {
+  if (h.dtype === s.dtype) return h.add_(s);
+  try { return torch.add(h, s); } finally { h.dispose(); }
 }
 
 /** Upsample(C, with_conv=True): nearest ×2 (scale_factor=2.0), then a 3×3 conv. */

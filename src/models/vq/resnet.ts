@@ -2,7 +2,7 @@
 // ResShift@3ce1d81:ldm/modules/diffusionmodules/model.py ResnetBlock (MODEL_SPEC.md §3.2).
 import { Tensor } from '../../engine/index.js';
 import { Module, Conv2d } from '../../engine/nn/index.js';
-import { Normalize, normSwish, type GroupNorm } from './layers.js';
+import { Normalize, normSwishIn, convIn, addResidual, type GroupNorm } from './layers.js';
 
 export class ResnetBlock extends Module {
   readonly in_channels: number;
@@ -25,22 +25,24 @@ export class ResnetBlock extends Module {
     this.nin_shortcut = inChannels !== outChannels ? new Conv2d(inChannels, outChannels, 1, { stride: 1, padding: 0 }) : undefined;
   }
 
-  /** x + conv2(dropout(swish(norm2(conv1(swish(norm1(x))))))), with nin_shortcut(x) when channels change. */
+  /**
+   * x + conv2(dropout(swish(norm2(conv1(swish(norm1(x))))))), with nin_shortcut(x) when channels change.
+   * Each child gets its input in its own dtype: a mixed-precision plan may keep the norms (and so the
+   * block's input and residual sum) in fp32 and run the convolutions in bf16 (precision.ts).
+   */
   forward(x: Tensor): Tensor {
-    let a = normSwish(this.norm1, x);
-    const h1 = this.conv1.forward(a);
+    let a = normSwishIn(this.norm1, x);
+    const h1 = convIn(this.conv1, a);
     a.dispose();
-    a = normSwish(this.norm2, h1);
+    a = normSwishIn(this.norm2, h1);
     h1.dispose();
-    const h = this.conv2.forward(a); // dropout(p = 0) is the identity
+    const h = convIn(this.conv2, a); // dropout(p = 0) is the identity
     a.dispose();
-    if (this.nin_shortcut) {
-      const s = this.nin_shortcut.forward(x);
-      h.add_(s);
-      s.dispose();
-    } else {
-      h.add_(x);
+    const s = this.nin_shortcut ? convIn(this.nin_shortcut, x) : x;
+    try {
+      return addResidual(h, s);
+    } finally {
+      if (s !== x) s.dispose();
     }
-    return h;
   }
 }
