@@ -3,6 +3,12 @@
 // the cores; if one fails, the others are stopped and the launcher exits with its code. On several
 // machines, NNODES and NODE_RANK (with MASTER_ADDR and MASTER_PORT of node 0) number the ranks
 // across them, as torchrun's --nnodes/--node_rank.
+//
+// Ctrl-C: the workers run in their own process group, so a terminal's SIGINT reaches the launcher
+// alone, which passes each SIGINT on once. The workers' first SIGINT stops them after the current
+// iteration with a last checkpoint (train-common.ts), a second quits at once; so two Ctrl-C behave
+// as with one process. A launcher that dies without passing anything on (SIGKILL) closes the IPC
+// channel each worker holds, which a worker takes as its first SIGINT.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -79,9 +85,13 @@ export async function launchLocal(o: LaunchOptions): Promise<number> {
     for (const k of kids) if (k.exitCode === null && k.signalCode === null) k.kill('SIGTERM');
     setTimeout(() => { for (const k of kids) if (k.exitCode === null && k.signalCode === null) k.kill('SIGKILL'); }, grace).unref();
   };
+  let interrupted = false;
   const onSignal = (sig: NodeJS.Signals): void => {
     firstFailure ??= 128 + (sig === 'SIGINT' ? 2 : 15);
-    stopAll();
+    if (sig !== 'SIGINT') { stopAll(); return; }
+    // Passed on as it came: the workers checkpoint and end by themselves (they exit 130).
+    interrupted = true;
+    for (const k of kids) if (k.exitCode === null && k.signalCode === null) k.kill('SIGINT');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -94,7 +104,9 @@ export async function launchLocal(o: LaunchOptions): Promise<number> {
         MASTER_ADDR: masterAddr, MASTER_PORT: String(port), WORLD_SIZE: String(nnodes * nproc), RANK: String(rank),
         LOCAL_RANK: String(local), LOCAL_WORLD_SIZE: String(nproc), VPDSR_THREADS: String(threads),
       };
-      const child = spawn(o.argv[0]!, o.argv.slice(1), { env, stdio: 'inherit' });
+      // detached: a process group of its own (the terminal's Ctrl-C reaches the launcher only);
+      // the IPC channel tells the worker when the launcher is gone.
+      const child = spawn(o.argv[0]!, o.argv.slice(1), { env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
       kids.push(child);
       done.push(new Promise<void>((resolve) => {
         child.on('error', (e) => {
@@ -104,7 +116,7 @@ export async function launchLocal(o: LaunchOptions): Promise<number> {
           resolve();
         });
         child.on('exit', (code, signal) => {
-          if (code !== 0 && !stopping) {
+          if (code !== 0 && !stopping && !(interrupted && code === 130)) {
             firstFailure ??= code ?? 1;
             if (signal) process.stderr.write(`vpdsr: rank ${rank} was killed by ${signal}; stopping the other ranks\n`);
             stopAll();

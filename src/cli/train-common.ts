@@ -35,11 +35,15 @@ export async function runTrainCommand<K extends TrainKind>(kind: K, o: TrainCliO
   const ac = new AbortController();
   const onSig = (): void => {
     if (ac.signal.aborted) return;
-    process.stderr.write('\nvpdsr: stopping after this iteration; writing a last checkpoint (Ctrl-C again to quit at once)\n');
+    if (!o.quiet) process.stderr.write('\nvpdsr: stopping after this iteration; writing a last checkpoint (Ctrl-C again to quit at once)\n');
     ac.abort();
     process.once('SIGINT', () => process.exit(130));
   };
   process.once('SIGINT', onSig);
+  // Started by --nproc: a launcher that goes away (killed) counts as a Ctrl-C. (The listener keeps
+  // the IPC channel referenced until it is removed below, after the run.)
+  const onDisconnect = (): void => onSig();
+  if (process.channel) process.once('disconnect', onDisconnect);
   const bar = o.quiet || !process.stderr.isTTY ? null : new cliProgress.SingleBar({
     format: `${kind} |{bar}| {value}/{total} {terms} | {rate} it/s | ETA {eta_s}`,
     hideCursor: true, clearOnComplete: false, stream: process.stderr,
@@ -67,5 +71,6 @@ export async function runTrainCommand<K extends TrainKind>(kind: K, o: TrainCliO
   } finally {
     bar?.stop();
     process.removeListener('SIGINT', onSig);
+    process.removeListener('disconnect', onDisconnect);
   }
 }

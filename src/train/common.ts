@@ -1,10 +1,14 @@
-// Pieces the teacher and distillation phases share: the run set-up, validation and previews.
+// Pieces the teacher and distillation phases share: the run set-up, the batch stream with the
+// data-parallel start, validation and previews.
 import * as torch from '../engine/index.js';
 import { Tensor } from '../engine/index.js';
 import { writeImage } from '../io/image/index.js';
 import type { UNetModelSwin } from '../models/unet/index.js';
 import type { TrainConfig, ValConfig } from './config.js';
-import { loadValSet, type ValItem } from './data.js';
+import { BatchStream, loadValSet, type DataPosition, type ValItem } from './data.js';
+import type { DataParallel } from '../engine/nn/parallel.js';
+import type { TrainDist } from './parallel.js';
+import type { DataConfig } from './config.js';
 import { ImageMetrics } from './val-metrics.js';
 import { previewGrid, sampleSR, type SampleMode } from './sample.js';
 import type { TrainSpace } from './space.js';
@@ -18,6 +22,41 @@ export function setupRun(cfg: TrainConfig): void {
   }
   if (cfg.threads > 0) torch.setNumThreads(cfg.threads);
   torch.manualSeed(cfg.seed);
+}
+
+/**
+ * A phase's training batches: the stream opens at the checkpoint's data position on the first
+ * batch (a phase's loadState runs before its first step), and before that batch every rank takes
+ * rank 0's weights for each data-parallel wrapper (DDP's initial broadcast).
+ */
+export class PhaseData {
+  private stream: BatchStream | null = null;
+  private synced = false;
+  private start: DataPosition = { epoch: 0, batch: 0 };
+
+  constructor(private readonly data: DataConfig, private readonly seed: number, private readonly dist: TrainDist | null,
+    private readonly parallel: readonly (DataParallel | null)[]) {}
+
+  /** The next batch, HR and LR in [−1, 1] (the caller owns them). */
+  async next(): Promise<{ hr: Tensor; lq: Tensor }> {
+    this.stream ??= await BatchStream.open(this.data, this.seed, this.start, this.dist);
+    if (!this.synced) {
+      for (const dp of this.parallel) await dp?.syncParameters();
+      this.synced = true;
+    }
+    return this.stream.next();
+  }
+
+  /** Where the next batch comes from (the checkpoint's `data`). */
+  get position(): DataPosition { return this.stream ? this.stream.position : { ...this.start }; }
+
+  /** Resume at a checkpoint's position (before the first batch). */
+  resumeAt(pos: DataPosition): void {
+    if (this.stream) throw new Error('PhaseData.resumeAt: the stream is already open');
+    this.start = { ...pos };
+  }
+
+  async close(): Promise<void> { await this.stream?.close(); this.stream = null; }
 }
 
 export class Validator {

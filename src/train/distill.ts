@@ -9,10 +9,10 @@ import { UNetModelSwin } from '../models/unet/index.js';
 import { loadModelFolder } from '../models/convert.js';
 import { DiscriminatorHeads } from '../models/discriminator/index.js';
 import { ConfigError, type DistillConfig } from './config.js';
-import { BatchStream } from './data.js';
+import type { DataPosition } from './data.js';
 import { section, putSection } from './checkpoint.js';
 import { makeOptimizer, saveOptimizer, loadOptimizer, runPhase, type Phase, type TrainOptions, type TrainResult } from './run.js';
-import { Validator, setupRun } from './common.js';
+import { PhaseData, Validator, setupRun } from './common.js';
 import { spaceFor } from './space.js';
 import { drawDistill, generatorLoss, discriminatorLoss, type DistillDraws, type DistillNets, type DistillOptions, type GeneratorResult } from './steps.js';
 import { joinGroup } from './parallel.js';
@@ -72,15 +72,10 @@ export async function distill(cfg: DistillConfig, o: TrainOptions = {}): Promise
   const dist = await joinGroup();
   const dp = dist ? new DataParallel(dist.pg, student) : null;
   const ddp = dist && heads ? new DataParallel(dist.pg, heads.parameters()) : null;
-  let synced = false;
-  let data: BatchStream | null = null;
+  const data = new PhaseData(cfg.data, cfg.seed, dist, [dp, ddp]);
   let validator: Validator | null = null;
-  let startPos = { epoch: 0, batch: 0 };
   const phase: Phase = {
     async step() {
-      if (!data) data = await BatchStream.open(cfg.data, cfg.seed, startPos, dist);
-      // Every rank starts from rank 0's weights (DDP's initial broadcast).
-      if (dp && !synced) { await dp.syncParameters(); await ddp?.syncParameters(); synced = true; }
       const { hr, lq } = await data.next();
       let draws: DistillDraws | null = null;
       let r: GeneratorResult | null = null;
@@ -127,7 +122,7 @@ export async function distill(cfg: DistillConfig, o: TrainOptions = {}): Promise
       putSection(tensors, 'ema', ema.stateDict());
       if (heads) putSection(tensors, 'disc', heads.stateDict());
       tensors.set('rng', g.getState());
-      const json: Record<string, unknown> = { data: data ? data.position : startPos };
+      const json: Record<string, unknown> = { data: data.position };
       saveOptimizer(tensors, json, 'optim', opt);
       if (dopt) saveOptimizer(tensors, json, 'discOptim', dopt);
       return { tensors, json };
@@ -139,7 +134,7 @@ export async function distill(cfg: DistillConfig, o: TrainOptions = {}): Promise
       g.setState(tensors.get('rng')!);
       loadOptimizer(tensors, json, 'optim', opt);
       if (dopt) loadOptimizer(tensors, json, 'discOptim', dopt);
-      startPos = json.data as typeof startPos;
+      data.resumeAt(json.data as DataPosition);
     },
     async validate(_step, previewFile) {
       if (!validator) return {};
@@ -155,7 +150,7 @@ export async function distill(cfg: DistillConfig, o: TrainOptions = {}): Promise
     },
     dist,
     async dispose() {
-      await data?.close();
+      await data.close();
       validator?.dispose();
       opt.opt.dispose(); dopt?.opt.dispose();
       ema.dispose();

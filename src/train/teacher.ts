@@ -9,10 +9,10 @@ import { UNetModelSwin, type UNetConfig } from '../models/unet/index.js';
 import { loadModelFolder } from '../models/convert.js';
 import type { VQModelTorch } from '../models/vq/index.js';
 import { ConfigError, type TeacherConfig } from './config.js';
-import { BatchStream } from './data.js';
+import type { DataPosition } from './data.js';
 import { section, putSection } from './checkpoint.js';
 import { makeOptimizer, saveOptimizer, loadOptimizer, runPhase, type Phase, type TrainOptions, type TrainResult } from './run.js';
-import { Validator, setupRun } from './common.js';
+import { PhaseData, Validator, setupRun } from './common.js';
 import { latentSpace, pixelSpace, unshuffleSpace, UNSHUFFLE_CHANNELS, type SpaceKind, type TrainSpace } from './space.js';
 import { teacherLoss } from './steps.js';
 import { writeTrainedModel } from './model-out.js';
@@ -64,16 +64,10 @@ export async function trainTeacher(cfg: TeacherConfig, o: TrainOptions = {}): Pr
   const g = new torch.Generator(cfg.seed);
   const dist = await joinGroup();
   const dp = dist ? new DataParallel(dist.pg, unet) : null;
-  let synced = false;
-  let data: BatchStream | null = null;
+  const data = new PhaseData(cfg.data, cfg.seed, dist, [dp]);
   let validator: Validator | null = null;
-  let startPos = { epoch: 0, batch: 0 };
   const phase: Phase = {
     async step() {
-      // The loader opens at the checkpoint's data position (loadState runs first).
-      if (!data) data = await BatchStream.open(cfg.data, cfg.seed, startPos, dist);
-      // Every rank starts from rank 0's weights (DDP's initial broadcast).
-      if (dp && !synced) { await dp.syncParameters(); synced = true; }
       const { hr, lq } = await data.next();
       try {
         const mseV = torch.scope(() => {
@@ -100,7 +94,7 @@ export async function trainTeacher(cfg: TeacherConfig, o: TrainOptions = {}): Pr
       putSection(tensors, 'model', unet.stateDict());
       putSection(tensors, 'ema', ema.stateDict());
       tensors.set('rng', g.getState());
-      const json: Record<string, unknown> = { data: data ? data.position : startPos };
+      const json: Record<string, unknown> = { data: data.position };
       saveOptimizer(tensors, json, 'optim', opt);
       return { tensors, json };
     },
@@ -109,7 +103,7 @@ export async function trainTeacher(cfg: TeacherConfig, o: TrainOptions = {}): Pr
       ema.loadStateDict(section(tensors, 'ema'));
       g.setState(tensors.get('rng')!);
       loadOptimizer(tensors, json, 'optim', opt);
-      startPos = json.data as typeof startPos;
+      data.resumeAt(json.data as DataPosition);
     },
     async validate(_step, previewFile) {
       if (!validator) return {};
@@ -123,7 +117,7 @@ export async function trainTeacher(cfg: TeacherConfig, o: TrainOptions = {}): Pr
     },
     dist,
     async dispose() {
-      await data?.close();
+      await data.close();
       validator?.dispose();
       opt.opt.dispose();
       ema.dispose();

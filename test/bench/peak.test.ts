@@ -10,6 +10,7 @@ test('measurePeak builds peak.c and reports positive fp32 (and, with AVX512_BF16
     assert.match(p.error ?? '', /no peak kernel/);
     return;
   }
+  if (/neither AVX-512 nor AVX2/.test(p.error ?? '')) return; // no kernel for this CPU: said so, not a failure
   assert.equal(p.error, undefined, p.error);
   assert.equal(p.threads, 1);
   assert.ok(p.isa === 'avx512' || p.isa === 'avx2');

@@ -118,3 +118,36 @@ test('train-teacher --nproc 2 equals one process on the same global batch; rank 
   assert.notEqual(odd.code, 0);
   assert.match(odd.stderr, /data\.batch: 3 is not divisible by WORLD_SIZE 2/);
 });
+
+test('Ctrl-C to the --nproc launcher: every rank stops after its iteration, rank 0 writes a last checkpoint, exit 130; it resumes', { skip: !backends().gloo && 'this build has no Gloo' }, async () => {
+  const p = fs.existsSync(path.join(tmp, 'hr')) ? { hr: path.join(tmp, 'hr'), lr: path.join(tmp, 'lr') } : await pairs();
+  const file = config('int', p, 2);
+  const cfg = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  fs.writeFileSync(file, JSON.stringify({ ...cfg, iterations: 100000 }));
+  const child = spawn(process.execPath, [bin, 'train-teacher', '--config', file, '--nproc', '2'], { env: { ...process.env, VPDSR_THREADS: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  try {
+    // Some iterations first (rank 0 logs each), then SIGINT to the launcher alone, as a terminal's Ctrl-C now reaches it.
+    const log = path.join(tmp, 'int', 'train.jsonl');
+    for (let i = 0; i < 600 && !(fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('"type":"train"')); i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /vpdsr: stopped at iteration (\d+); checkpoint .*last\.safetensors \(continue with --resume /);
+    const step = Number(/stopped at iteration (\d+)/.exec(stderr)![1]);
+    assert.ok(step >= 1);
+    const state = readCheckpointState(path.join(tmp, 'int', 'checkpoints', 'last.safetensors'));
+    assert.equal(state.step, step);
+    assert.equal(state.worldSize, 2);
+    // One line from rank 0 alone, no stack trace.
+    assert.equal((stderr.match(/stopping after this iteration/g) ?? []).length, 1, stderr);
+    assert.ok(!stderr.includes('    at '), stderr);
+  } finally {
+    clearTimeout(killer);
+  }
+  const re = await vpdsr(['train-teacher', '--resume', path.join(tmp, 'int'), '--iterations', String(readCheckpointState(path.join(tmp, 'int', 'checkpoints', 'last.safetensors')).step + 1), '--nproc', '2', '-q']);
+  assert.equal(re.code, 0, re.stderr);
+});
