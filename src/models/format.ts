@@ -8,6 +8,11 @@ import path from 'node:path';
 import { writeFileAtomic, writeFolderAtomic } from '../io/atomic.js';
 import { SAMPLER_KINDS, type SamplerKind, type ScheduleSpec } from './presets.js';
 
+/** The colour fixes a model folder may ask for (model.json `colorFix.method`; src/models/colorfix.ts runs them) and their most levels. */
+export const MODEL_COLOR_FIXES = ['adain', 'wavelet'] as const;
+export type ModelColorFix = (typeof MODEL_COLOR_FIXES)[number];
+export const MAX_COLOR_FIX_LEVELS = 8;
+
 export const MODEL_FORMAT = 'vpdsr-model/1';
 export const MODEL_JSON = 'model.json';
 export const UNET_FILE = 'unet.safetensors';
@@ -54,7 +59,7 @@ export interface ModelJson {
   /** Optional record of how vpdsr trained the model (data, config, commit, steps, evaluation). */
   training?: JsonObject;
   /** Optional: the colour fix the model is meant to run with (what `--color-fix auto` applies). */
-  colorFix?: { method: 'adain' | 'wavelet'; levels: number };
+  colorFix?: { method: ModelColorFix; levels: number };
 }
 
 export class ModelFormatError extends Error {
@@ -118,7 +123,7 @@ export function checkModelJson(v: unknown, where: string): ModelJson {
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
     const { training, colorFix, ...r } = v as Record<string, unknown>;
     if (training !== undefined) jsonObject(training, `${where}.training`);
-    if (colorFix !== undefined) exactObject(colorFix, `${where}.colorFix`, { method: literal('adain', 'wavelet'), levels: (x, w) => { posInt(1)(x, w); if ((x as number) > 8) fail(w, `must be at most 8, got ${x as number}`); } });
+    if (colorFix !== undefined) exactObject(colorFix, `${where}.colorFix`, { method: literal(...MODEL_COLOR_FIXES), levels: (x, w) => { posInt(1)(x, w); if ((x as number) > MAX_COLOR_FIX_LEVELS) fail(w, `must be at most ${MAX_COLOR_FIX_LEVELS}, got ${x as number}`); } });
     rest = r;
   }
   exactObject(rest, where, {

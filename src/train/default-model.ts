@@ -15,7 +15,7 @@ import { listImages, readRgb8 } from '../data/dataset.js';
 import { writeImage } from '../io/image/index.js';
 import { loadUpscaler } from '../models/index.js';
 import { colorFixFromInput, type ColorFixSpec } from '../models/colorfix.js';
-import { readModelJson, writeModelFolder, MODEL_JSON, UNET_FILE, type JsonObject } from '../models/format.js';
+import { readModelJson, writeModelFolder, MODEL_JSON, UNET_FILE, MODEL_COLOR_FIXES, MAX_COLOR_FIX_LEVELS, type JsonObject } from '../models/format.js';
 import { checkConfig, ConfigError } from './config.js';
 import { trainEncoder, ENCODER_FILE } from './encoder-train.js';
 import { trainTeacher } from './teacher.js';
@@ -43,7 +43,7 @@ const schema = z.strictObject({
   export: z.strictObject({
     dir: z.string().min(1), license: z.string().min(1), provenance: z.string().min(1),
     /** The colour fix written to the exported model.json (what `--color-fix auto` applies); the evaluation's diffusion rows run with it. */
-    colorFix: z.strictObject({ method: z.enum(['adain', 'wavelet']), levels: z.number().int().min(1).max(8) }).optional(),
+    colorFix: z.strictObject({ method: z.enum(MODEL_COLOR_FIXES), levels: z.number().int().min(1).max(MAX_COLOR_FIX_LEVELS) }).optional(),
   }),
   evaluation: z.strictObject({ hr: z.string().min(1), lr: z.string().min(1), seed: z.number().int().nonnegative(), max: z.number().int().positive().default(1000) }),
 });
