@@ -30,12 +30,13 @@ export async function runTrainCommand<K extends TrainKind>(kind: K, o: TrainCliO
   const cfg = loadConfig(kind, file, { iterations, out, ...(o.clip !== undefined ? { clip: o.clip } : {}) });
   // --nproc N: this process starts the N workers (each runs this command) and waits for them.
   if (await launchIfRequested(o.nproc)) return;
-  // Under a launcher only rank 0 reports.
-  if (process.env.WORLD_SIZE && process.env.RANK && process.env.RANK.trim() !== '0') o = { ...o, quiet: true };
+  // Under a launcher only rank 0 reports (its progress, and the stop lines even with -q).
+  const otherRank = Boolean(process.env.WORLD_SIZE && process.env.RANK && process.env.RANK.trim() !== '0');
+  if (otherRank) o = { ...o, quiet: true };
   const ac = new AbortController();
   const onSig = (): void => {
     if (ac.signal.aborted) return;
-    if (!o.quiet) process.stderr.write('\nvpdsr: stopping after this iteration; writing a last checkpoint (Ctrl-C again to quit at once)\n');
+    if (!otherRank) process.stderr.write('\nvpdsr: stopping after this iteration; writing a last checkpoint (Ctrl-C again to quit at once)\n');
     ac.abort();
     process.once('SIGINT', () => process.exit(130));
   };
@@ -62,7 +63,7 @@ export async function runTrainCommand<K extends TrainKind>(kind: K, o: TrainCliO
     const r = await run(cfg, { onProgress, signal: ac.signal, resume: o.resume !== undefined });
     bar?.stop();
     if (r.aborted) {
-      process.stderr.write(`vpdsr: stopped at iteration ${r.step}; checkpoint ${r.checkpoint} (continue with --resume ${cfg.out})\n`);
+      if (!otherRank) process.stderr.write(`vpdsr: stopped at iteration ${r.step}; checkpoint ${r.checkpoint} (continue with --resume ${cfg.out})\n`);
       process.exitCode = 130;
     } else if (!o.quiet) {
       const v = r.lastVal && Object.keys(r.lastVal).length ? ` val ${fmtTerms(r.lastVal)};` : '';

@@ -144,6 +144,7 @@ test('Ctrl-C to the --nproc launcher: every rank stops after its iteration, rank
     assert.equal(state.worldSize, 2);
     // One line from rank 0 alone, no stack trace.
     assert.equal((stderr.match(/stopping after this iteration/g) ?? []).length, 1, stderr);
+    assert.equal((stderr.match(/stopped at iteration/g) ?? []).length, 1, stderr);
     assert.ok(!stderr.includes('    at '), stderr);
   } finally {
     clearTimeout(killer);
