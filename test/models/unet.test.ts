@@ -9,7 +9,7 @@ import * as torch from '../../src/engine/index.js';
 import { Tensor } from '../../src/engine/index.js';
 import {
   UNetModelSwin, UNetInputError, UNetConfigError, RELEASED_UNET, RELEASED_UNET_PARAMETERS, unetConfig, fromSinSRConfig,
-  calculateMaskData, relativePositionIndexData, windowPartition, windowReverse, type UNetConfig,
+  calculateMaskData, relativePositionIndexData, windowPartition, windowReverse, GroupNorm32, type UNetConfig,
 } from '../../src/models/unet/index.js';
 import { goldenDir } from '../helpers.js';
 
@@ -287,5 +287,37 @@ test('backward in channels-last matches contiguous (the in-place adds keep autog
     });
   } finally {
     model.dispose();
+  }
+});
+
+test('GroupNorm32.forwardSiLU: f32 equals norm then SiLU exactly; bf16 rounds silu(f32 norm) once', () => {
+  torch.manualSeed(31);
+  const norm = new GroupNorm32(8, 32);
+  try {
+    torch.noGrad(() => torch.scope(() => {
+      norm.weight.copy_(torch.rand([32]).add(0.5));
+      norm.bias.copy_(torch.randn([32]).mul(0.3));
+      const x = torch.randn([2, 32, 9, 7]).mul(3).add(1).contiguous('channels_last');
+      // f32: the very ops of norm, then SiLU.
+      const two = torch.silu(norm.forward(x));
+      assert.equal(norm.forwardSiLU(x).sub(two).abs().max().item(), 0);
+      // With the scale-shift affine in between.
+      const s = torch.rand([2, 32, 1, 1]), b = torch.randn([2, 32, 1, 1]);
+      assert.equal(norm.forwardSiLU(x, (h) => { h.mul_(s).add_(b); }).sub(torch.silu(norm.forward(x).mul(s).add(b))).abs().max().item(), 0);
+      // bf16: the f32 normalisation's SiLU, rounded once (the norm's parameters cast to bf16 as under a bf16 module).
+      const xb = x.to({ dtype: 'bfloat16' });
+      norm.to({ dtype: 'bfloat16' });
+      const got = norm.forwardSiLU(xb);
+      assert.equal(got.dtype, 'bfloat16');
+      const want = torch.silu(torch.groupNorm(xb.float(), 8, norm.weight.float(), norm.bias.float(), 1e-5)).to({ dtype: 'bfloat16' });
+      assert.equal(got.float().sub(want.float()).abs().max().item(), 0);
+      // … closer to the f32 result than norm, round, SiLU (two roundings).
+      const ref = torch.silu(torch.groupNorm(xb.float(), 8, norm.weight.float(), norm.bias.float(), 1e-5));
+      const twice = torch.silu(norm.forward(xb));
+      const err = (t: Tensor): number => t.float().sub(ref).abs().mean().item();
+      assert.ok(err(got) < err(twice), `once ${err(got)} vs twice ${err(twice)}`);
+    }));
+  } finally {
+    norm.dispose();
   }
 });
