@@ -1,6 +1,6 @@
 // Calibrates src/api/memory.ts: the peak memory one untiled full-size one-step run (random
 // weights, as bench/models) adds over the loaded model, at S×S LR px, against tileBytes(S).
-//   node dist/bench/upscale/memory.js [--sizes 64,128] [--dtype fp32|bf16]   → JSON lines
+//   node dist/bench/upscale/memory.js [--sizes 64,128] [--dtype fp32|bf16|auto]   → JSON lines
 // Each size runs in its own child process, so maxRSS is its own.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,7 @@ function child(size: number, dtype: PipelineDType): void {
   const peak = process.resourceUsage().maxRSS * 1024;
   y.dispose(); lr.dispose(); up.dispose();
   const measured = peak - Math.max(loadedRss, peakBefore);
-  process.stdout.write(JSON.stringify({ bench: 'upscale-memory', size, dtype, seconds: +seconds.toFixed(2), loadedMiB: +(loadedRss / 2 ** 20).toFixed(0), peakMiB: +(peak / 2 ** 20).toFixed(0), tileMiB: +(measured / 2 ** 20).toFixed(0), estimateMiB: +(tileBytes(size, dtype === 'bf16' ? 2 : 4) / 2 ** 20).toFixed(0) }) + '\n');
+  process.stdout.write(JSON.stringify({ bench: 'upscale-memory', size, dtype, seconds: +seconds.toFixed(2), loadedMiB: +(loadedRss / 2 ** 20).toFixed(0), peakMiB: +(peak / 2 ** 20).toFixed(0), tileMiB: +(measured / 2 ** 20).toFixed(0), estimateMiB: +(tileBytes(size, dtype) / 2 ** 20).toFixed(0) }) + '\n');
 }
 
 if (process.argv.includes('--child')) {

@@ -248,20 +248,24 @@ export function fixedNoise(tensors: Tensor[], device: string, unusedAfter = Infi
 // full-resolution channels at 4·tile px per side) and the chunked VQ mid-block attention (≤ 2
 // chunks of 2^26 scores, src/models/vq/attention.ts). Calibrated with bench/upscale/memory.ts
 // (full-size SinSR architecture, fp32, CPU, one untiled run over the loaded model): 64² LR →
-// +641 MiB peak RSS, 128² → +2559 MiB; the formula gives 640 and 2560. bf16 is assumed to halve
-// the activations (not measured).
+// +641 MiB peak RSS, 128² → +2559 MiB; the formula gives 640 and 2560. In bf16 and auto the
+// values are 2 bytes but the norms make f32 copies (vq/layers.ts groupNorm), so more of them are
+// alive: measured bf16 +421 / +1827 MiB and auto +413 / +1820 MiB at 64² / 128² (bench/models
+// memory child); 24 live 2-byte tensors give 512 / 2048 MiB, above both.
 
-/** Full-resolution decoder tensors alive at the peak, allocator cache included (measured). */
+/** Full-resolution decoder tensors alive at the peak, allocator cache included (measured): fp32, and bf16/auto (2-byte values). */
 const LIVE_FULLRES = 16;
+const LIVE_FULLRES_LOW = 24;
 /** VQ-f4's ch · ch_mult[0]. */
 export const VQ_F4_DECODER_CHANNELS = 128;
 /** Two query chunks of at most 2^26 float32 scores each. */
 const ATTN_MAX = 2 * 2 ** 26 * 4;
 
-/** Bytes one diffusion tile of `tile` LR px needs at its peak (padded to 64 as the pipeline does). */
-export function diffusionTileBytes(tile: number, bytesPerValue = 4, decoderChannels = VQ_F4_DECODER_CHANNELS): number {
+/** Bytes one diffusion tile of `tile` LR px needs at its peak in `dtype` (padded to 64 as the pipeline does). */
+export function diffusionTileBytes(tile: number, dtype: PipelineDType = 'fp32', decoderChannels = VQ_F4_DECODER_CHANNELS): number {
   const t = Math.ceil(tile / 64) * 64;
-  const fullres = LIVE_FULLRES * decoderChannels * (4 * t) ** 2 * bytesPerValue;
+  const perPixelChannel = dtype === 'fp32' ? LIVE_FULLRES * 4 : LIVE_FULLRES_LOW * 2;
+  const fullres = perPixelChannel * decoderChannels * (4 * t) ** 2;
   const attn = Math.min(ATTN_MAX, 2 * (t * t) ** 2 * 4);
   return fullres + attn;
 }
@@ -288,7 +292,7 @@ export class DiffusionUpscaler implements Upscaler {
 
   /** Peak bytes of one tile (diffusionTileBytes with this model's decoder width and dtype). */
   tileBytes(tile: number): number {
-    return diffusionTileBytes(tile, this.dtype === 'bf16' ? 2 : 4, this.parts?.decoderChannels ?? VQ_F4_DECODER_CHANNELS);
+    return diffusionTileBytes(tile, this.dtype, this.parts?.decoderChannels ?? VQ_F4_DECODER_CHANNELS);
   }
 
   /** The largest tile within `budget` bytes (0: none fits). */

@@ -48,7 +48,7 @@ test('parseMemory: sizes with units', () => {
 /** The tile estimate of the full-size diffusion model (a DiffusionUpscaler's, without loading one). */
 const diffusion = (device = 'cpu', bf16 = false) => ({
   device, maxTile: device.startsWith('cuda') ? DEFAULT_TILE.cuda : DEFAULT_TILE.cpu,
-  tileBytes: (t: number) => tileBytes(t, bf16 ? 2 : 4),
+  tileBytes: (t: number) => tileBytes(t, bf16 ? 'bf16' : 'fp32'),
 });
 
 test('chooseTile: --tile wins; the model\'s tile shrinks with the budget, capped at its maximum; an image that cannot fit is refused', () => {
@@ -67,6 +67,13 @@ test('chooseTile: --tile wins; the model\'s tile shrinks with the budget, capped
   assert.ok(tileBytes(64) < tileBytes(128) && tileBytes(128) < tileBytes(192));
   // The calibration of bench/upscale/memory.ts (full-size fp32 CPU peaks: +641 MiB at 64², +2559 MiB at 128²).
   for (const [t, mib] of [[64, 641], [128, 2559]] as const) assert.ok(Math.abs(tileBytes(t) / 2 ** 20 - mib) / mib < 0.05, `tile ${t}: ${tileBytes(t) / 2 ** 20} MiB vs ${mib} measured`);
+  // bf16 and auto: above their measured peaks (bf16 +421 / +1827 MiB, auto +413 / +1820 MiB), below fp32's estimate.
+  for (const [t, bf, au] of [[64, 421, 413], [128, 1827, 1820]] as const) {
+    for (const [dt, mib] of [['bf16', bf], ['auto', au]] as const) {
+      const est = tileBytes(t, dt) / 2 ** 20;
+      assert.ok(est >= mib && est < 1.3 * mib && est < tileBytes(t) / 2 ** 20, `${dt} tile ${t}: ${est} MiB vs ${mib} measured`);
+    }
+  }
   // Below the smallest tile's estimate: refused with one line naming the image and the budget.
   assert.throws(() => chooseTile(d, { ...big, maxMemory: 2 ** 30, name: 'big.png' }), (e: unknown) => e instanceof MemoryError && /^big\.png: 1000×800 needs about \d+ MiB even with 64-px tiles, more than the memory budget of 1024 MiB/.test(e.message) && !e.message.includes('\n'));
   assert.throws(() => chooseTile(d, { ...big, tile: 128, maxMemory: 2 ** 30 }), /with tile 128, more than the memory budget/);
