@@ -135,7 +135,7 @@ test('auto on the tiny SinSR model: the plan runs (its modules fp32, the rest bf
   }
 });
 
-test('auto on a tiny random pixel-space model: within 45 dB of fp32 (8-bit), well above pure bf16', () => {
+test('auto on a tiny random pixel-space model: at least 45 dB PSNR from fp32 (8-bit), well above pure bf16', () => {
   // The bundled model's kind (unshuffled pixels, LR residual), narrower, with random weights everywhere.
   const base = readModelJson(path.join(repoRoot, 'models', 'vpdsr-x4'));
   const config = { ...(base.unet.config as object), model_channels: 16, channel_mult: [1, 2], num_res_blocks: [1, 1], swin_embed_dim: 32 };
