@@ -41,6 +41,11 @@ export function isFloating(d: DType): boolean {
   return d === 'float32' || d === 'float64' || d === 'float16' || d === 'bfloat16';
 }
 
+/** bf16 or f16: the reduced-precision floats whose norms and statistics the models keep in f32. */
+export function isLowPrecision(d: DType): boolean {
+  return d === 'bfloat16' || d === 'float16';
+}
+
 export type TypedArrayFor<D extends DType> = D extends 'float32' | 'complex64' ? Float32Array
   : D extends 'float64' | 'complex128' ? Float64Array
   : D extends 'int64' ? BigInt64Array

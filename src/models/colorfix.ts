@@ -6,6 +6,7 @@
 import * as torch from '../engine/index.js';
 import type { Tensor } from '../engine/index.js';
 import { bicubicX4 } from './pipeline.js';
+import { MAX_COLOR_FIX_LEVELS, type ModelColorFix } from './format.js';
 
 // 'auto' (the default) applies what the model folder asks for (model.json colorFix), else none.
 export type ColorFix = 'auto' | 'none' | 'adain' | 'wavelet';
@@ -14,7 +15,7 @@ export const COLOR_FIXES: readonly ColorFix[] = ['auto', 'none', 'adain', 'wavel
 export const WAVELET_LEVELS = 5;
 
 /** A colour fix as run: 'wavelet' takes the style's bands below `levels` blurs (radii 1, 2, 4 …). */
-export interface ColorFixSpec { method: 'none' | 'adain' | 'wavelet'; levels: number }
+export interface ColorFixSpec { method: 'none' | ModelColorFix; levels: number }
 
 /** What `fix` means for an upscaler that recommends `recommended` (model.json colorFix, or none). */
 export function resolveColorFix(fix: ColorFix, recommended?: ColorFixSpec | null): ColorFixSpec {
@@ -99,7 +100,7 @@ export const COLOR_FIX_ROWS = 256;
 export function applyColorFix(fix: ColorFixSpec | Exclude<ColorFix, 'auto'>, content: Tensor, style: Tensor, rows = COLOR_FIX_ROWS): Tensor {
   const f = typeof fix === 'string' ? { method: fix, levels: WAVELET_LEVELS } : fix;
   if (f.method === 'none') return content.clone();
-  if (!Number.isSafeInteger(f.levels) || f.levels < 1 || f.levels > 8) throw new RangeError(`color fix: levels must be an integer 1–8, got ${f.levels}`);
+  if (!Number.isSafeInteger(f.levels) || f.levels < 1 || f.levels > MAX_COLOR_FIX_LEVELS) throw new RangeError(`color fix: levels must be an integer 1–${MAX_COLOR_FIX_LEVELS}, got ${f.levels}`);
   if (!Number.isSafeInteger(rows) || rows < 1) throw new RangeError(`color fix: rows must be a positive integer, got ${rows}`);
   if (content.shape.join() !== style.shape.join()) throw new RangeError(`color fix: output [${content.shape.join(', ')}] and reference [${style.shape.join(', ')}] differ in shape`);
   if (f.method === 'adain') return torch.scope(() => adain(content, style).clamp(0, 1));

@@ -41,7 +41,7 @@ function pixels(model: CLIP, images: Tensor, p: Parsed): Tensor {
 
 /** Half-precision results come back as float32; float32/float64 ones as they are. */
 function widen(t: Tensor): Tensor {
-  return t.dtype === 'bfloat16' || t.dtype === 'float16' ? t.float() : t;
+  return torch.isLowPrecision(t.dtype) ? t.float() : t;
 }
 
 function mode(model: CLIP, x: Tensor, p: Parsed): PosEmbeddingMode {

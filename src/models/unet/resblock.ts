@@ -51,7 +51,7 @@ export class GroupNorm32 extends GroupNorm implements Layer {
   }
 }
 
-const isLowPrecision = (x: Tensor): boolean => x.dtype === 'bfloat16' || x.dtype === 'float16';
+const isLowPrecision = (x: Tensor): boolean => torch.isLowPrecision(x.dtype);
 
 /** No gradient will flow through norm(x): inference, where GroupNorm32 and SiLU may run as one step. */
 function inference(x: Tensor, norm: GroupNorm32): boolean {

@@ -100,7 +100,7 @@ export class VQModelTorch extends Module {
    * code vectors to 8 mantissa bits would move every nearest-code decision (vpdsr decision).
    */
   override to(opts: ToOptions): this {
-    const low = opts !== null && typeof opts === 'object' && (opts.dtype === 'bfloat16' || opts.dtype === 'float16');
+    const low = opts !== null && typeof opts === 'object' && opts.dtype !== undefined && torch.isLowPrecision(opts.dtype);
     if (!low) return super.to(opts);
     const emb = this.quantize.embedding;
     const keepF32 = emb.weight.dtype === 'float32' ? torch.keep(torch.noGrad(() => emb.weight.detach().clone())) : undefined;

@@ -41,7 +41,7 @@ export function swish_(x: Tensor): Tensor {
   return y;
 }
 
-const isLowPrecision = (x: Tensor): boolean => x.dtype === 'bfloat16' || x.dtype === 'float16';
+const isLowPrecision = (x: Tensor): boolean => torch.isLowPrecision(x.dtype);
 
 /**
  * norm(x), with the statistics in f32 for bf16/f16 input. Why: LibTorch 1.13's channels-last

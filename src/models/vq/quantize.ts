@@ -42,7 +42,7 @@ export class VectorQuantizer2 extends Module {
    * near codes would tie or flip far more often than the f32 reference does.
    */
   nearest(zIn: Tensor): Tensor {
-    const low = zIn.dtype === 'bfloat16' || zIn.dtype === 'float16';
+    const low = torch.isLowPrecision(zIn.dtype);
     return torch.noGrad(() => torch.scope(() => {
       const zf = low ? zIn.float() : zIn;
       const w = this.embedding.weight;
